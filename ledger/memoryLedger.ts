@@ -1,0 +1,75 @@
+import { frontier, positionKey, type Frontier } from '../crdt/index.js';
+import { AppendSignal } from './appendSignal.js';
+import { planAppend, receiptsOf, type StoredIdentity } from './appendPlan.js';
+import { FoldlineError } from './errors.js';
+import type { AppendResult, CloudEvent, Ledger, LedgerRecord, StreamRouter, StreamSpec } from './types.js';
+
+export interface MemoryLedgerOptions {
+  streams: readonly StreamSpec[];
+  route: StreamRouter;
+}
+
+/** A ledger held in memory: for tests and examples; gone when the process ends. */
+export class MemoryLedger implements Ledger {
+  readonly streams: readonly StreamSpec[];
+  private readonly route: StreamRouter;
+  private readonly shards = new Map<string, LedgerRecord[]>();
+  private readonly identities = new Map<string, StoredIdentity>();
+  private readonly signal = new AppendSignal();
+  private closed = false;
+
+  constructor(options: MemoryLedgerOptions) {
+    this.streams = options.streams;
+    this.route = options.route;
+    for (const { name, shards } of this.streams) for (let s = 0; s < shards; s++) this.shards.set(positionKey(name, s), []);
+  }
+
+  async append(events: readonly CloudEvent[]): Promise<AppendResult> {
+    this.assertOpen();
+    const plan = planAppend(events, this.streams, this.route, (identity) => this.identities.get(identity));
+    const seqs = plan.map((entry) => {
+      if (entry.kind !== 'new') return null;
+      const records = this.shardRecords(entry.stream, entry.shard);
+      const seq = String(records.length + 1);
+      records.push({ stream: entry.stream, shard: entry.shard, seq, event: structuredClone(entry.event) });
+      this.identities.set(entry.identity, { stream: entry.stream, shard: entry.shard, seq, digest: entry.digest });
+      return seq;
+    });
+    for (const entry of plan) if (entry.kind === 'new') this.signal.notify(entry.stream, entry.shard);
+    return { receipts: receiptsOf(plan, seqs), head: await this.head() };
+  }
+
+  async read(stream: string, shard: number, after: string | null, limit = 1000): Promise<LedgerRecord[]> {
+    this.assertOpen();
+    const records = this.shardRecords(stream, shard);
+    const start = after === null ? 0 : Number(after);
+    return records.slice(start, start + limit);
+  }
+
+  async head(): Promise<Frontier> {
+    const head = frontier();
+    for (const [position, records] of this.shards) if (records.length > 0) head[position] = records[records.length - 1]!.seq;
+    return head;
+  }
+
+  async waitForAppend(stream: string, shard: number, after: string | null, signal: AbortSignal): Promise<void> {
+    const records = this.shardRecords(stream, shard);
+    if (this.closed || records.length > (after === null ? 0 : Number(after))) return;
+    await this.signal.wait(stream, shard, signal);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.signal.notifyAll();
+  }
+
+  private shardRecords(stream: string, shard: number): LedgerRecord[] {
+    const records = this.shards.get(positionKey(stream, shard));
+    if (!records) throw new FoldlineError('unknown_shard', `no shard ${shard} in stream ${JSON.stringify(stream)}`, { status: 404 });
+    return records;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new FoldlineError('closed', 'the ledger is closed', { status: 503 });
+  }
+}

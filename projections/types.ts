@@ -1,0 +1,77 @@
+import type { Frontier } from '../crdt/index.js';
+import type { CloudEvent } from '../ledger/types.js';
+
+/** Where the event being folded sits in the ledger. */
+export interface FoldContext {
+  /** `stream/shard`: the replica id for per-shard CRDT counters. */
+  readonly position: string;
+  readonly seq: string;
+}
+
+/**
+ * What to compute, apart from how it runs: a projection folds events of some streams into
+ * one CRDT state per entity key. All its functions are pure; `fold` may change `state` in
+ * place and return it, but must throw before changing anything when it rejects an event.
+ * For the views to converge, folding must not depend on order and `merge` must be
+ * associative, commutative and idempotent.
+ */
+export interface ProjectionDefinition<S = unknown> {
+  /** Also the namespace its entity states are stored under. */
+  readonly name: string;
+  readonly streams: readonly string[];
+  /** The entity keys an event touches (none: the projection ignores it). */
+  keysOf(event: CloudEvent): readonly string[];
+  initial(key: string): S;
+  fold(state: S, event: CloudEvent, key: string, context: FoldContext): S;
+  merge(a: S, b: S): S;
+}
+
+/** An entity's stored state and the ledger positions folded into it. */
+export interface EntityRecord<S = unknown> {
+  state: S;
+  frontier: Frontier;
+}
+
+/** A consumer's progress: per-shard positions and a window of recent event identities. */
+export interface Checkpoint {
+  frontier: Frontier;
+  /** Identities (`[source,id]` JSON) of recently folded events, oldest first, bounded. */
+  recentIds: string[];
+}
+
+export interface DeadLetter {
+  consumer: string;
+  projection: string;
+  key: string;
+  position: string;
+  seq: string;
+  event: CloudEvent;
+  reason: string;
+  /** ISO time it was dead-lettered. */
+  at: string;
+}
+
+/** Everything one batch changes, written all or nothing. */
+export interface StateCommit {
+  consumer: string;
+  entities: Array<{ namespace: string; key: string; record: EntityRecord }>;
+  checkpoint: Checkpoint;
+  deadLetters: DeadLetter[];
+}
+
+/**
+ * Durable entity state. Every adapter (memory, embedded, DynamoDB) passes
+ * `test/contract/stateStore.contract.ts`. `commit` is atomic where the backend allows it;
+ * where it cannot be (DynamoDB), entity frontiers make a replay after a partial commit
+ * harmless, since the runtime skips events an entity already reflects.
+ */
+export interface StateStore {
+  get<S>(namespace: string, key: string): Promise<EntityRecord<S> | undefined>;
+  getMany<S>(namespace: string, keys: readonly string[]): Promise<Array<EntityRecord<S> | undefined>>;
+  /** Every key of a namespace in string order (for rebuilds and tests). */
+  keys(namespace: string): AsyncIterable<string>;
+  commit(commit: StateCommit): Promise<void>;
+  checkpoint(consumer: string): Promise<Checkpoint | undefined>;
+  deadLetters(consumer: string): Promise<DeadLetter[]>;
+  close(): Promise<void>;
+}
