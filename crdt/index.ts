@@ -7,3 +7,4 @@ export * from './counter.js';
 export * from './gset.js';
 export * from './topK.js';
 export * from './frontier.js';
+export * from './history.js';

@@ -1,0 +1,74 @@
+import type { EntityRecord } from '../projections/types.js';
+import type { CommitChange, EntitySource } from './types.js';
+
+/** `namespace` and `key` as one map key. */
+export function entityId(namespace: string, key: string): string {
+  return `${namespace}\u0000${key}`;
+}
+
+/**
+ * The entity states view computations read, kept in memory so that a view computes
+ * synchronously. Commits refresh the entries they touch; a load that started before a
+ * commit never overwrites what that commit wrote.
+ */
+export class EntityCache {
+  private readonly states = new Map<string, unknown>();
+  private readonly loading = new Map<string, Promise<unknown>>();
+  private readonly superseded = new Set<string>();
+
+  constructor(
+    private readonly source: EntitySource,
+    private readonly capacity: number,
+  ) {}
+
+  has(id: string): boolean {
+    return this.states.has(id);
+  }
+
+  /** The cached state (undefined: the entity has none); call `has` first. */
+  peek(id: string): unknown {
+    const state = this.states.get(id);
+    // Refresh recency: Map order is insertion order, the oldest is evicted first.
+    this.states.delete(id);
+    this.states.set(id, state);
+    return state;
+  }
+
+  /** Loads an entity into the cache; resolves to its state as of the load or a later commit. */
+  load(namespace: string, key: string): Promise<unknown> {
+    const id = entityId(namespace, key);
+    const pending = this.loading.get(id);
+    if (pending) return pending;
+    const load = this.source.get(namespace, key).then(
+      (record: EntityRecord | undefined) => {
+        this.loading.delete(id);
+        if (this.superseded.delete(id)) return this.states.get(id);
+        this.remember(id, record?.state);
+        return record?.state;
+      },
+      (error: unknown) => {
+        this.loading.delete(id);
+        this.superseded.delete(id);
+        throw error;
+      },
+    );
+    this.loading.set(id, load);
+    return load;
+  }
+
+  /** Applies a commit; returns the ids of the entities it changed. */
+  apply(change: CommitChange): string[] {
+    return change.entities.map(({ namespace, key, record }) => {
+      const id = entityId(namespace, key);
+      if (this.loading.has(id)) this.superseded.add(id);
+      if (this.states.has(id) || this.loading.has(id)) this.remember(id, record.state);
+      return id;
+    });
+  }
+
+  private remember(id: string, state: unknown): void {
+    this.states.delete(id);
+    this.states.set(id, state);
+    if (this.states.size > this.capacity) this.states.delete(this.states.keys().next().value!);
+  }
+}

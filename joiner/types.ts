@@ -1,0 +1,48 @@
+import type { Frontier } from '../crdt/index.js';
+import type { EntityRecord } from '../projections/types.js';
+
+/**
+ * Read access to entity states while computing a view. Synchronous so that view code
+ * stays plain and fast: a state not yet loaded makes the engine load it and run the
+ * computation again (each round loads everything the last one asked for).
+ */
+export interface Lookup {
+  /** The state of an entity, or undefined when nothing was ever folded into it. */
+  get<S>(namespace: string, key: string): S | undefined;
+}
+
+/**
+ * A view: a pure function of entity states. Every entity it reads through `lookup` becomes
+ * a dependency, so a change to that entity recomputes this view key and nothing else.
+ * Reads may depend on earlier reads (a cart's skus name the products to read): such
+ * foreign-key joins converge whichever side arrived first.
+ */
+export interface ViewDefinition<V = unknown> {
+  readonly name: string;
+  /** Throws a FoldlineError (404, 'unknown_key' or 400) for a key this view can never have. */
+  checkKey?(key: string): void;
+  compute(key: string, lookup: Lookup): V;
+}
+
+export interface CommitChange {
+  entities: ReadonlyArray<{ namespace: string; key: string; record: EntityRecord }>;
+  /** The consumer's checkpoint after the commit. */
+  frontier: Frontier;
+}
+
+/** Where view inputs come from: a projection runtime (or several, behind one facade). */
+export interface EntitySource {
+  get<S>(namespace: string, key: string): Promise<EntityRecord<S> | undefined>;
+  /** Everything folded and committed so far. */
+  frontier(): Frontier;
+  /** Called after every durable commit, in commit order. */
+  onCommit(listener: (change: CommitChange) => void): () => void;
+}
+
+/** A view value and the ledger positions it reflects (at least). */
+export interface ViewValue<V = unknown> {
+  view: string;
+  key: string;
+  value: V;
+  frontier: Frontier;
+}

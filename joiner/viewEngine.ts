@@ -1,0 +1,258 @@
+import { canonicalJson, frontierCovers, type Frontier } from '../crdt/index.js';
+import { FoldlineError } from '../ledger/errors.js';
+import { computeView, type Computed } from './compute.js';
+import { EntityCache } from './entityCache.js';
+import { FrontierWaiters } from './frontierWaiters.js';
+import type { CommitChange, EntitySource, ViewDefinition, ViewValue } from './types.js';
+
+export interface ViewEngineOptions {
+  source: EntitySource;
+  views: readonly ViewDefinition[];
+  /** Entity states kept in memory for view computations. */
+  entityCacheSize?: number;
+  /** View values kept without a subscriber, for repeated reads. */
+  unsubscribedViewsKept?: number;
+  /** Called when recomputing a view throws (a defect in a view definition). */
+  onError?: (error: unknown, view: string, key: string) => void;
+}
+
+type ViewListener = (value: ViewValue) => void;
+
+/** A view key whose value is kept: subscribed, or read recently. */
+interface Materialized {
+  view: string;
+  key: string;
+  value: unknown;
+  canonical: string;
+  frontier: Frontier;
+  dependencies: Set<string>;
+  /** A dependency changed since the value was computed. */
+  dirty: boolean;
+  listeners: Set<ViewListener>;
+}
+
+/**
+ * The runtime of the join: computes view values on demand, remembers which entities each
+ * kept value read, and after every commit recomputes exactly the kept views whose inputs
+ * changed, publishing the new values to their subscribers and to the change feed.
+ */
+export class ViewEngine {
+  private readonly definitions = new Map<string, ViewDefinition>();
+  private readonly cache: EntityCache;
+  private readonly kept = new Map<string, Materialized>();
+  /** Entity id → ids of the kept views that read it. */
+  private readonly dependents = new Map<string, Set<string>>();
+  /** What computations in flight have read so far, to notice a commit that races them. */
+  private readonly inFlight = new Set<{ reads: Set<string>; stale: boolean }>();
+  /** Kept views without subscribers, least recently used first. */
+  private readonly idle = new Set<string>();
+  private readonly feed = new Set<ViewListener>();
+  private readonly waiters = new FrontierWaiters();
+  private readonly recomputeQueue = new Set<string>();
+  private draining: Promise<void> | undefined;
+  private readonly unsubscribedViewsKept: number;
+  private readonly detach: () => void;
+  private readonly onError: (error: unknown, view: string, key: string) => void;
+
+  constructor(private readonly options: ViewEngineOptions) {
+    for (const definition of options.views) this.definitions.set(definition.name, definition);
+    this.cache = new EntityCache(options.source, options.entityCacheSize ?? 200_000);
+    this.unsubscribedViewsKept = options.unsubscribedViewsKept ?? 10_000;
+    this.onError = options.onError ?? (() => {});
+    this.detach = options.source.onCommit((change) => this.applyCommit(change));
+  }
+
+  hasView(name: string): boolean {
+    return this.definitions.has(name);
+  }
+
+  viewNames(): string[] {
+    return [...this.definitions.keys()];
+  }
+
+  /** Everything committed so far; views read now reflect at least this. */
+  frontier(): Frontier {
+    return this.options.source.frontier();
+  }
+
+  /** Resolves once everything `required` covers is folded; 503 `not_caught_up` after `waitMs`. */
+  waitFor(required: Frontier, waitMs: number): Promise<void> {
+    if (frontierCovers(this.frontier(), required)) return Promise.resolve();
+    return this.waiters.wait(required, waitMs);
+  }
+
+  /** The current value of a view key, reflecting at least `after` (never an older value). */
+  async read(view: string, key: string, options: { after?: Frontier; waitMs?: number } = {}): Promise<ViewValue> {
+    this.definition(view, key);
+    if (options.after) await this.waitFor(options.after, options.waitMs ?? 0);
+    const entry = await this.materialize(view, key);
+    return this.valueOf(entry);
+  }
+
+  /**
+   * Calls `listener` with the current value (reflecting at least `after`), then with every
+   * new value. Returns the unsubscribe function.
+   */
+  async subscribe(view: string, key: string, listener: ViewListener, options: { after?: Frontier; waitMs?: number } = {}): Promise<() => void> {
+    this.definition(view, key);
+    if (options.after) await this.waitFor(options.after, options.waitMs ?? 0);
+    const id = viewId(view, key);
+    let entry = await this.materialize(view, key);
+    // Another computation may have dropped it from the kept set meanwhile.
+    while (this.kept.get(id) !== entry) entry = await this.materialize(view, key);
+    entry.listeners.add(listener);
+    this.idle.delete(id);
+    listener(this.valueOf(entry));
+    return () => {
+      entry.listeners.delete(listener);
+      if (entry.listeners.size === 0 && this.kept.get(id) === entry) this.markIdle(id);
+    };
+  }
+
+  /** The view-change feed: every new value of every subscribed view. */
+  onChange(listener: ViewListener): () => void {
+    this.feed.add(listener);
+    return () => this.feed.delete(listener);
+  }
+
+  /** Resolves once no recomputation is pending (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  close(): void {
+    this.detach();
+    this.waiters.failAll(new FoldlineError('closed', 'the view engine is closed', { status: 503 }));
+  }
+
+  private definition(view: string, key: string): ViewDefinition {
+    const definition = this.definitions.get(view);
+    if (!definition) throw new FoldlineError('unknown_view', `no view named ${JSON.stringify(view)}`, { status: 404, path: '/view' });
+    definition.checkKey?.(key);
+    return definition;
+  }
+
+  private valueOf(entry: Materialized): ViewValue {
+    return { view: entry.view, key: entry.key, value: entry.value, frontier: entry.frontier };
+  }
+
+  /** The kept entry of a view key, computed now unless it is kept and clean. */
+  private async materialize(view: string, key: string): Promise<Materialized> {
+    const id = viewId(view, key);
+    const kept = this.kept.get(id);
+    if (kept && !kept.dirty) {
+      // Clean: no input changed since it was computed, so it reflects everything folded.
+      kept.frontier = this.frontier();
+      if (kept.listeners.size === 0) this.markIdle(id);
+      return kept;
+    }
+    return this.recompute(id, view, key);
+  }
+
+  /** Computes a view key and keeps the value; publishes it when it changed. */
+  private async recompute(id: string, view: string, key: string): Promise<Materialized> {
+    const frontier = this.frontier();
+    const tracking = { reads: new Set<string>(), stale: false };
+    this.inFlight.add(tracking);
+    try {
+      const computed = await computeView(this.definitions.get(view)!, key, this.cache, tracking.reads);
+      // The value reflects at least `frontier`; a commit that raced the computation leaves it dirty.
+      return this.keep(id, view, key, computed, frontier, tracking.stale);
+    } finally {
+      this.inFlight.delete(tracking);
+    }
+  }
+
+  private keep(id: string, view: string, key: string, computed: Computed, frontier: Frontier, dirty: boolean): Materialized {
+    const { value, dependencies } = computed;
+    const canonical = canonicalJson(value);
+    let entry = this.kept.get(id);
+    if (entry) {
+      this.unindex(id, entry.dependencies);
+      const changed = entry.canonical !== canonical;
+      Object.assign(entry, { value, canonical, dependencies, frontier, dirty });
+      this.index(id, dependencies);
+      if (changed) this.publish(entry);
+    } else {
+      entry = { view, key, value, canonical, frontier, dependencies, dirty, listeners: new Set() };
+      this.kept.set(id, entry);
+      this.index(id, dependencies);
+      this.markIdle(id);
+    }
+    if (dirty && entry.listeners.size > 0) this.schedule(id);
+    return entry;
+  }
+
+  private publish(entry: Materialized): void {
+    const value = this.valueOf(entry);
+    for (const listener of entry.listeners) listener(value);
+    for (const listener of this.feed) listener(value);
+  }
+
+  private applyCommit(change: CommitChange): void {
+    for (const entity of this.cache.apply(change)) {
+      for (const tracking of this.inFlight) if (tracking.reads.has(entity)) tracking.stale = true;
+      for (const id of this.dependents.get(entity) ?? []) {
+        const entry = this.kept.get(id)!;
+        entry.dirty = true;
+        if (entry.listeners.size > 0) this.schedule(id);
+      }
+    }
+    this.waiters.advance(change.frontier);
+  }
+
+  private schedule(id: string): void {
+    this.recomputeQueue.add(id);
+    this.draining ??= this.drain();
+  }
+
+  /** Recomputes queued views one at a time; views queued again meanwhile run once more. */
+  private async drain(): Promise<void> {
+    try {
+      while (this.recomputeQueue.size > 0) {
+        const id: string = this.recomputeQueue.values().next().value!;
+        this.recomputeQueue.delete(id);
+        const entry = this.kept.get(id);
+        if (!entry || !entry.dirty) continue;
+        try {
+          await this.recompute(id, entry.view, entry.key);
+        } catch (error) {
+          this.onError(error, entry.view, entry.key);
+        }
+      }
+    } finally {
+      this.draining = undefined;
+    }
+  }
+
+  private index(id: string, dependencies: Set<string>): void {
+    for (const dependency of dependencies) {
+      const views = this.dependents.get(dependency) ?? new Set<string>();
+      views.add(id);
+      this.dependents.set(dependency, views);
+    }
+  }
+
+  private unindex(id: string, dependencies: Set<string>): void {
+    for (const dependency of dependencies) {
+      const views = this.dependents.get(dependency);
+      views?.delete(id);
+      if (views?.size === 0) this.dependents.delete(dependency);
+    }
+  }
+
+  /** Keeps an unsubscribed value, forgetting the oldest beyond the configured number. */
+  private markIdle(id: string): void {
+    this.idle.delete(id);
+    this.idle.add(id);
+    if (this.idle.size <= this.unsubscribedViewsKept) return;
+    const oldest: string = this.idle.values().next().value!;
+    this.idle.delete(oldest);
+    this.unindex(oldest, this.kept.get(oldest)!.dependencies);
+    this.kept.delete(oldest);
+  }
+}
+
+function viewId(view: string, key: string): string {
+  return `${view}\u0000${key}`;
+}

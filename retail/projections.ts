@@ -1,0 +1,233 @@
+import {
+  counterAdd,
+  dict,
+  gsetAdd,
+  historyAdd,
+  lwwMap,
+  lwwMapSet,
+  lwwWrite,
+  mergeCounters,
+  mergeGSets,
+  mergeHistories,
+  mergeLww,
+  mergeLwwMaps,
+  mergeTopK,
+  pnCounter,
+  topK,
+  topKOffer,
+  type GSet,
+  type History,
+  type Lww,
+  type LwwMap,
+  type PnCounter,
+  type TopK,
+} from '../crdt/index.js';
+import type { CloudEvent } from '../ledger/types.js';
+import type { ProjectionDefinition } from '../projections/types.js';
+import { dataOf, stampOf, type OrderLine, type ProductCreated } from './events.js';
+
+/*
+ * The entity folds of the three retail streams. Each is a CRDT, so the views built on them
+ * do not depend on the order events are folded in. Index projections (categoryProducts,
+ * skuOrders, storeStaff) only grow: a view filters their members by current state.
+ */
+
+export interface ProductState {
+  /** LWW over `created`: what only `created` sets. */
+  created?: Lww<{ name: string; brand: string; description: string | null }>;
+  /** Every price-bearing write (`created`, `price-changed`): current and as-of prices. */
+  prices: History<number>;
+  /** LWW over `created` and `category-changed`. */
+  category?: Lww<string>;
+  attributes: LwwMap<string>;
+  images: GSet;
+  discontinued: boolean;
+  /** `product-viewed` count, one replica per ledger shard. */
+  views: PnCounter;
+}
+
+export interface CustomerState {
+  /** Per sku: added (positive) and removed (negative) quantities. */
+  cart: Record<string, PnCounter>;
+  /** The skus viewed last, scored by view time (ms). */
+  recent: TopK;
+}
+
+export interface OrderState {
+  placed?: Lww<{ customerId: string; lines: OrderLine[] }>;
+}
+
+export interface SalespersonState {
+  registered?: Lww<{ name: string; store: string }>;
+  /** Order ids of `sale-assisted` events. */
+  assisted: GSet;
+}
+
+/** A grow-only set of member keys. */
+export type IndexState = GSet;
+
+export const recentlyViewedSize = 10;
+
+export const productProjection: ProjectionDefinition<ProductState> = {
+  name: 'product',
+  streams: ['product', 'customer'],
+  keysOf: (event) =>
+    event.type.startsWith('retail.product.') || event.type === 'retail.customer.product-viewed' ? [dataOf<{ sku: string }>(event).sku] : [],
+  initial: () => ({ prices: [], attributes: lwwMap(), images: [], discontinued: false, views: pnCounter() }),
+  fold(state, event, _key, context) {
+    const s = stampOf(event);
+    switch (event.type) {
+      case 'retail.product.created': {
+        const data = dataOf<ProductCreated>(event);
+        state.created = lwwWrite(state.created, { name: data.name, brand: data.brand, description: data.description ?? null }, s);
+        historyAdd(state.prices, data.price, s);
+        state.category = lwwWrite(state.category, data.category, s);
+        setAttributes(state.attributes, data.attributes ?? {}, event);
+        break;
+      }
+      case 'retail.product.price-changed':
+        historyAdd(state.prices, dataOf<{ price: number }>(event).price, s);
+        break;
+      case 'retail.product.category-changed':
+        state.category = lwwWrite(state.category, dataOf<{ category: string }>(event).category, s);
+        break;
+      case 'retail.product.attributes-changed':
+        setAttributes(state.attributes, dataOf<{ attributes: Record<string, string | null> }>(event).attributes, event);
+        break;
+      case 'retail.product.image-added':
+        gsetAdd(state.images, dataOf<{ url: string }>(event).url);
+        break;
+      case 'retail.product.discontinued':
+        state.discontinued = true;
+        break;
+      case 'retail.customer.product-viewed':
+        counterAdd(state.views, context.position, 1);
+        break;
+    }
+    return state;
+  },
+  merge: (a, b) => ({
+    ...optional('created', mergeLww(a.created, b.created)),
+    prices: mergeHistories(a.prices, b.prices),
+    ...optional('category', mergeLww(a.category, b.category)),
+    attributes: mergeLwwMaps(a.attributes, b.attributes),
+    images: mergeGSets(a.images, b.images),
+    discontinued: a.discontinued || b.discontinued,
+    views: mergeCounters(a.views, b.views),
+  }),
+};
+
+function setAttributes(attributes: LwwMap<string>, changes: Record<string, string | null>, event: CloudEvent): void {
+  const s = stampOf(event);
+  for (const key of Object.keys(changes)) lwwMapSet(attributes, key, changes[key]!, s);
+}
+
+export const customerProjection: ProjectionDefinition<CustomerState> = {
+  name: 'customer',
+  streams: ['customer'],
+  keysOf: (event) =>
+    event.type === 'retail.cart.item-added' || event.type === 'retail.cart.item-removed' || event.type === 'retail.customer.product-viewed'
+      ? [event.subject]
+      : [],
+  initial: () => ({ cart: dict<PnCounter>(), recent: topK(recentlyViewedSize) }),
+  fold(state, event, _key, context) {
+    const data = dataOf<{ sku: string; quantity: number }>(event);
+    if (event.type === 'retail.customer.product-viewed') {
+      topKOffer(state.recent, data.sku, stampOf(event).t);
+    } else {
+      const counter = state.cart[data.sku] ?? (state.cart[data.sku] = pnCounter());
+      counterAdd(counter, context.position, event.type === 'retail.cart.item-added' ? data.quantity : -data.quantity);
+    }
+    return state;
+  },
+  merge(a, b) {
+    const cart = dict<PnCounter>();
+    for (const sku of new Set([...Object.keys(a.cart), ...Object.keys(b.cart)])) {
+      cart[sku] = mergeCounters(a.cart[sku] ?? pnCounter(), b.cart[sku] ?? pnCounter());
+    }
+    return { cart, recent: mergeTopK(a.recent, b.recent) };
+  },
+};
+
+export const orderProjection: ProjectionDefinition<OrderState> = {
+  name: 'order',
+  streams: ['customer'],
+  keysOf: (event) => (event.type === 'retail.order.placed' ? [dataOf<{ orderId: string }>(event).orderId] : []),
+  initial: () => ({}),
+  fold(state, event) {
+    const data = dataOf<{ customerId: string; lines: OrderLine[] }>(event);
+    const lines = data.lines.map((line) => ({ sku: line.sku, quantity: line.quantity }));
+    state.placed = lwwWrite(state.placed, { customerId: data.customerId, lines }, stampOf(event));
+    return state;
+  },
+  merge: (a, b) => optional('placed', mergeLww(a.placed, b.placed)),
+};
+
+export const salespersonProjection: ProjectionDefinition<SalespersonState> = {
+  name: 'salesperson',
+  streams: ['salesperson'],
+  keysOf: (event) => [event.subject],
+  initial: () => ({ assisted: [] }),
+  fold(state, event) {
+    if (event.type === 'retail.salesperson.registered') {
+      const data = dataOf<{ name: string; store: string }>(event);
+      state.registered = lwwWrite(state.registered, { name: data.name, store: data.store }, stampOf(event));
+    } else {
+      gsetAdd(state.assisted, dataOf<{ orderId: string }>(event).orderId);
+    }
+    return state;
+  },
+  merge: (a, b) => ({ ...optional('registered', mergeLww(a.registered, b.registered)), assisted: mergeGSets(a.assisted, b.assisted) }),
+};
+
+/** A grow-only index from some key of an event to one member, e.g. category → skus. */
+function indexProjection(
+  name: string,
+  stream: string,
+  entries: (event: CloudEvent) => Array<[key: string, member: string]>,
+): ProjectionDefinition<IndexState> {
+  return {
+    name,
+    streams: [stream],
+    keysOf: (event) => [...new Set(entries(event).map(([key]) => key))],
+    initial: () => [],
+    fold(state, event, key) {
+      for (const [entryKey, member] of entries(event)) if (entryKey === key) gsetAdd(state, member);
+      return state;
+    },
+    merge: mergeGSets,
+  };
+}
+
+export const categoryProductsProjection = indexProjection('categoryProducts', 'product', (event) => {
+  if (event.type !== 'retail.product.created' && event.type !== 'retail.product.category-changed') return [];
+  const data = dataOf<{ sku: string; category: string }>(event);
+  return [[data.category, data.sku]];
+});
+
+export const skuOrdersProjection = indexProjection('skuOrders', 'customer', (event) => {
+  if (event.type !== 'retail.order.placed') return [];
+  const data = dataOf<{ orderId: string; lines: OrderLine[] }>(event);
+  return data.lines.map((line): [string, string] => [line.sku, data.orderId]);
+});
+
+export const storeStaffProjection = indexProjection('storeStaff', 'salesperson', (event) => {
+  if (event.type !== 'retail.salesperson.registered') return [];
+  const data = dataOf<{ salespersonId: string; store: string }>(event);
+  return [[data.store, data.salespersonId]];
+});
+
+export const retailProjections: readonly ProjectionDefinition[] = [
+  productProjection,
+  customerProjection,
+  orderProjection,
+  salespersonProjection,
+  categoryProductsProjection,
+  skuOrdersProjection,
+  storeStaffProjection,
+];
+
+/** `{[name]: value}` when the value is defined, else nothing: keeps absent registers absent. */
+function optional<K extends string, V>(name: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [name]: value }) as { [P in K]?: V };
+}

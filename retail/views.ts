@@ -1,0 +1,161 @@
+import { compareStrings, counterValue, formatTime, historyAsOf, historyLatest, lwwMapValues } from '../crdt/index.js';
+import type { Lookup, ViewDefinition } from '../joiner/types.js';
+import type { OrderLine } from './events.js';
+import type { CustomerState, IndexState, OrderState, ProductState, SalespersonState } from './projections.js';
+
+/*
+ * The six retail views of DESIGN.md, each a pure function of entity states. Sorting uses
+ * plain string order; money is integer cents.
+ */
+
+const product = (lookup: Lookup, sku: string): ProductState | undefined => lookup.get<ProductState>('product', sku);
+const members = (lookup: Lookup, index: string, key: string): IndexState => lookup.get<IndexState>(index, key) ?? [];
+
+/** A product that a `created` has been folded for. */
+type CreatedProduct = ProductState & Required<Pick<ProductState, 'created' | 'category'>>;
+const isCreated = (state: ProductState | undefined): state is CreatedProduct => state?.created !== undefined;
+
+const currentPrice = (state: CreatedProduct): number => historyLatest(state.prices)!.v;
+
+/** An order that exists, with its time (ms) and lines. */
+interface PlacedOrder {
+  time: number;
+  lines: OrderLine[];
+}
+function placedOrder(lookup: Lookup, orderId: string): PlacedOrder | undefined {
+  const placed = lookup.get<OrderState>('order', orderId)?.placed;
+  return placed && { time: placed.s.t, lines: placed.v.lines };
+}
+
+/** The LWW price among price-bearing events at or before `time`, if any. */
+function priceAsOf(lookup: Lookup, sku: string, time: number): number | undefined {
+  const prices = product(lookup, sku)?.prices;
+  return prices && historyAsOf(prices, time)?.v;
+}
+
+export const productView: ViewDefinition = {
+  name: 'product',
+  compute(sku, lookup) {
+    const state = product(lookup, sku);
+    if (!isCreated(state)) return null;
+    let unitsSold = 0;
+    for (const orderId of members(lookup, 'skuOrders', sku)) {
+      for (const line of placedOrder(lookup, orderId)?.lines ?? []) if (line.sku === sku) unitsSold += line.quantity;
+    }
+    return {
+      sku,
+      name: state.created.v.name,
+      brand: state.created.v.brand,
+      category: state.category.v,
+      description: state.created.v.description,
+      price: currentPrice(state),
+      attributes: lwwMapValues(state.attributes),
+      images: state.images,
+      discontinued: state.discontinued,
+      views: counterValue(state.views),
+      unitsSold,
+    };
+  },
+};
+
+export const catalogView: ViewDefinition = {
+  name: 'catalog',
+  compute(category, lookup) {
+    const products = [];
+    for (const sku of members(lookup, 'categoryProducts', category)) {
+      const state = product(lookup, sku);
+      if (!isCreated(state) || state.discontinued || state.category.v !== category) continue;
+      products.push({ sku, name: state.created.v.name, brand: state.created.v.brand, price: currentPrice(state), image: state.images[0] ?? null });
+    }
+    products.sort((a, b) => compareStrings(a.name, b.name) || compareStrings(a.sku, b.sku));
+    return { category, products };
+  },
+};
+
+export const cartView: ViewDefinition = {
+  name: 'cart',
+  compute(customerId, lookup) {
+    const cart = lookup.get<CustomerState>('customer', customerId)?.cart ?? {};
+    const lines = [];
+    let itemCount = 0;
+    let total = 0;
+    for (const sku of Object.keys(cart).sort(compareStrings)) {
+      const quantity = Math.max(0, counterValue(cart[sku]!));
+      if (quantity === 0) continue;
+      const state = product(lookup, sku);
+      const unitPrice = isCreated(state) ? currentPrice(state) : null;
+      const lineTotal = unitPrice === null ? null : quantity * unitPrice;
+      lines.push({ sku, quantity, name: isCreated(state) ? state.created.v.name : null, unitPrice, lineTotal });
+      itemCount += quantity;
+      total += lineTotal ?? 0;
+    }
+    return { customerId, lines, itemCount, total };
+  },
+};
+
+export const recentlyViewedView: ViewDefinition = {
+  name: 'recently-viewed',
+  compute(customerId, lookup) {
+    const recent = lookup.get<CustomerState>('customer', customerId)?.recent.items ?? [];
+    const items = recent.map(([sku, viewedAt]) => {
+      const state = product(lookup, sku);
+      return { sku, name: isCreated(state) ? state.created.v.name : null, viewedAt: formatTime(viewedAt) };
+    });
+    return { customerId, items };
+  },
+};
+
+export const salesByShadeView: ViewDefinition = {
+  name: 'sales-by-shade',
+  compute(category, lookup) {
+    const shades = new Map<string, { shade: string; units: number; revenue: number; unpricedUnits: number }>();
+    for (const sku of members(lookup, 'categoryProducts', category)) {
+      const state = product(lookup, sku);
+      if (!isCreated(state) || state.category.v !== category) continue;
+      const shade = lwwMapValues(state.attributes)['shade'];
+      if (shade === undefined) continue;
+      for (const orderId of members(lookup, 'skuOrders', sku)) {
+        const order = placedOrder(lookup, orderId);
+        for (const line of order?.lines ?? []) {
+          if (line.sku !== sku) continue;
+          const totals = shades.get(shade) ?? { shade, units: 0, revenue: 0, unpricedUnits: 0 };
+          shades.set(shade, totals);
+          totals.units += line.quantity;
+          const price = historyAsOf(state.prices, order!.time)?.v;
+          if (price === undefined) totals.unpricedUnits += line.quantity;
+          else totals.revenue += line.quantity * price;
+        }
+      }
+    }
+    return { category, shades: [...shades.values()].sort((a, b) => compareStrings(a.shade, b.shade)) };
+  },
+};
+
+export const leaderboardView: ViewDefinition = {
+  name: 'leaderboard',
+  compute(store, lookup) {
+    const salespeople = [];
+    for (const salespersonId of members(lookup, 'storeStaff', store)) {
+      const state = lookup.get<SalespersonState>('salesperson', salespersonId);
+      const registered = state?.registered;
+      if (!registered || registered.v.store !== store) continue;
+      let orders = 0;
+      let units = 0;
+      let revenue = 0;
+      for (const orderId of state.assisted) {
+        const order = placedOrder(lookup, orderId);
+        if (!order) continue;
+        orders++;
+        for (const line of order.lines) {
+          units += line.quantity;
+          revenue += line.quantity * (priceAsOf(lookup, line.sku, order.time) ?? 0);
+        }
+      }
+      salespeople.push({ salespersonId, name: registered.v.name, orders, units, revenue });
+    }
+    salespeople.sort((a, b) => b.revenue - a.revenue || compareStrings(a.salespersonId, b.salespersonId));
+    return { store, salespeople };
+  },
+};
+
+export const retailViews: readonly ViewDefinition[] = [productView, catalogView, cartView, recentlyViewedView, salesByShadeView, leaderboardView];

@@ -1,0 +1,45 @@
+import { canonicalJson } from '../../crdt/index.js';
+import { MemoryLedger } from '../../ledger/memoryLedger.js';
+import type { CloudEvent, Ledger, LedgerRecord } from '../../ledger/types.js';
+import { EntityStates } from '../../projections/entityStates.js';
+import { retailProjections } from '../../retail/projections.js';
+import { retailRouter, retailStreams } from '../../retail/streams.js';
+import { retailViews } from '../../retail/views.js';
+
+export const shards = 4;
+
+export function retailLedger(): MemoryLedger {
+  return new MemoryLedger({ streams: retailStreams(shards), route: retailRouter });
+}
+
+/** Appends in batches of the given sizes (cycled), in order. */
+export async function appendAll(ledger: Ledger, events: CloudEvent[], batchSizes: number[] = [1]): Promise<void> {
+  for (let at = 0, b = 0; at < events.length; b++) {
+    const size = Math.max(1, batchSizes[b % batchSizes.length]!);
+    await ledger.append(events.slice(at, at + size));
+    at += size;
+  }
+}
+
+/** Every record of the ledger, shard by shard. */
+export async function allRecords(ledger: Ledger): Promise<LedgerRecord[]> {
+  const records: LedgerRecord[] = [];
+  for (const { name, shards: count } of ledger.streams) {
+    for (let shard = 0; shard < count; shard++) records.push(...(await ledger.read(name, shard, null, Number.MAX_SAFE_INTEGER)));
+  }
+  return records;
+}
+
+export function foldRecords(records: Iterable<LedgerRecord>): EntityStates {
+  const states = new EntityStates(retailProjections);
+  for (const record of records) states.fold(record);
+  return states;
+}
+
+/** Canonical JSON of every listed view key, computed over the given states. */
+export function viewsOf(states: EntityStates, keys: Array<[string, string]>): Record<string, string> {
+  const byName = new Map(retailViews.map((v) => [v.name, v]));
+  const out: Record<string, string> = {};
+  for (const [view, key] of keys) out[`${view}/${key}`] = canonicalJson(byName.get(view)!.compute(key, states));
+  return out;
+}
