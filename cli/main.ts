@@ -1,5 +1,7 @@
 import { Command } from 'commander';
+import { genCommand } from './commands/gen.js';
 import { ledgerCommand } from './commands/ledger.js';
+import { startCommand } from './commands/start.js';
 
 /** The `foldline` command: each subcommand lives in cli/commands/. */
 const program = new Command('foldline')
@@ -7,5 +9,7 @@ const program = new Command('foldline')
   .showHelpAfterError();
 
 program.addCommand(ledgerCommand());
+program.addCommand(genCommand());
+program.addCommand(startCommand());
 
 await program.parseAsync(process.argv);

@@ -2,6 +2,7 @@ import {
   counterAdd,
   dict,
   gsetAdd,
+  parseTime,
   historyAdd,
   lwwMap,
   lwwMapSet,
@@ -20,6 +21,7 @@ import {
   type Lww,
   type LwwMap,
   type PnCounter,
+  type Stamp,
   type TopK,
 } from '../crdt/index.js';
 import type { CloudEvent } from '../ledger/types.js';
@@ -75,24 +77,25 @@ export const productProjection: ProjectionDefinition<ProductState> = {
     event.type.startsWith('retail.product.') || event.type === 'retail.customer.product-viewed' ? [dataOf<{ sku: string }>(event).sku] : [],
   initial: () => ({ prices: [], attributes: lwwMap(), images: [], discontinued: false, views: pnCounter() }),
   fold(state, event, _key, context) {
-    const s = stampOf(event);
+    // Stamps only where a write needs one: most events here are views, which count.
     switch (event.type) {
       case 'retail.product.created': {
+        const s = stampOf(event);
         const data = dataOf<ProductCreated>(event);
         state.created = lwwWrite(state.created, { name: data.name, brand: data.brand, description: data.description ?? null }, s);
         historyAdd(state.prices, data.price, s);
         state.category = lwwWrite(state.category, data.category, s);
-        setAttributes(state.attributes, data.attributes ?? {}, event);
+        if (data.attributes) setAttributes(state.attributes, data.attributes, s);
         break;
       }
       case 'retail.product.price-changed':
-        historyAdd(state.prices, dataOf<{ price: number }>(event).price, s);
+        historyAdd(state.prices, dataOf<{ price: number }>(event).price, stampOf(event));
         break;
       case 'retail.product.category-changed':
-        state.category = lwwWrite(state.category, dataOf<{ category: string }>(event).category, s);
+        state.category = lwwWrite(state.category, dataOf<{ category: string }>(event).category, stampOf(event));
         break;
       case 'retail.product.attributes-changed':
-        setAttributes(state.attributes, dataOf<{ attributes: Record<string, string | null> }>(event).attributes, event);
+        setAttributes(state.attributes, dataOf<{ attributes: Record<string, string | null> }>(event).attributes, stampOf(event));
         break;
       case 'retail.product.image-added':
         gsetAdd(state.images, dataOf<{ url: string }>(event).url);
@@ -117,8 +120,7 @@ export const productProjection: ProjectionDefinition<ProductState> = {
   }),
 };
 
-function setAttributes(attributes: LwwMap<string>, changes: Record<string, string | null>, event: CloudEvent): void {
-  const s = stampOf(event);
+function setAttributes(attributes: LwwMap<string>, changes: Record<string, string | null>, s: Stamp): void {
   for (const key of Object.keys(changes)) lwwMapSet(attributes, key, changes[key]!, s);
 }
 
@@ -128,12 +130,12 @@ export const customerProjection: ProjectionDefinition<CustomerState> = {
   keysOf: (event) =>
     event.type === 'retail.cart.item-added' || event.type === 'retail.cart.item-removed' || event.type === 'retail.customer.product-viewed'
       ? [event.subject]
-      : [],
+      : noKeys,
   initial: () => ({ cart: dict<PnCounter>(), recent: topK(recentlyViewedSize) }),
   fold(state, event, _key, context) {
     const data = dataOf<{ sku: string; quantity: number }>(event);
     if (event.type === 'retail.customer.product-viewed') {
-      topKOffer(state.recent, data.sku, stampOf(event).t);
+      topKOffer(state.recent, data.sku, parseTime(event.time));
     } else {
       const counter = state.cart[data.sku] ?? (state.cart[data.sku] = pnCounter());
       counterAdd(counter, context.position, event.type === 'retail.cart.item-added' ? data.quantity : -data.quantity);
@@ -152,7 +154,7 @@ export const customerProjection: ProjectionDefinition<CustomerState> = {
 export const orderProjection: ProjectionDefinition<OrderState> = {
   name: 'order',
   streams: ['customer'],
-  keysOf: (event) => (event.type === 'retail.order.placed' ? [dataOf<{ orderId: string }>(event).orderId] : []),
+  keysOf: (event) => (event.type === 'retail.order.placed' ? [dataOf<{ orderId: string }>(event).orderId] : noKeys),
   initial: () => ({}),
   fold(state, event) {
     const data = dataOf<{ customerId: string; lines: OrderLine[] }>(event);
@@ -180,16 +182,22 @@ export const salespersonProjection: ProjectionDefinition<SalespersonState> = {
   merge: (a, b) => ({ ...optional('registered', mergeLww(a.registered, b.registered)), assisted: mergeGSets(a.assisted, b.assisted) }),
 };
 
+type IndexEntries = ReadonlyArray<[key: string, member: string]>;
+
+/** Shared empty results: most events touch no index, and the fold loop runs per event. */
+const noKeys: readonly string[] = [];
+const noEntries: IndexEntries = [];
+
 /** A grow-only index from some key of an event to one member, e.g. category → skus. */
-function indexProjection(
-  name: string,
-  stream: string,
-  entries: (event: CloudEvent) => Array<[key: string, member: string]>,
-): ProjectionDefinition<IndexState> {
+function indexProjection(name: string, stream: string, entries: (event: CloudEvent) => IndexEntries): ProjectionDefinition<IndexState> {
   return {
     name,
     streams: [stream],
-    keysOf: (event) => [...new Set(entries(event).map(([key]) => key))],
+    keysOf(event) {
+      const list = entries(event);
+      if (list.length <= 1) return list.length === 0 ? noKeys : [list[0]![0]];
+      return [...new Set(list.map(([key]) => key))];
+    },
     initial: () => [],
     fold(state, event, key) {
       for (const [entryKey, member] of entries(event)) if (entryKey === key) gsetAdd(state, member);
@@ -200,19 +208,19 @@ function indexProjection(
 }
 
 export const categoryProductsProjection = indexProjection('categoryProducts', 'product', (event) => {
-  if (event.type !== 'retail.product.created' && event.type !== 'retail.product.category-changed') return [];
+  if (event.type !== 'retail.product.created' && event.type !== 'retail.product.category-changed') return noEntries;
   const data = dataOf<{ sku: string; category: string }>(event);
   return [[data.category, data.sku]];
 });
 
 export const skuOrdersProjection = indexProjection('skuOrders', 'customer', (event) => {
-  if (event.type !== 'retail.order.placed') return [];
+  if (event.type !== 'retail.order.placed') return noEntries;
   const data = dataOf<{ orderId: string; lines: OrderLine[] }>(event);
   return data.lines.map((line): [string, string] => [line.sku, data.orderId]);
 });
 
 export const storeStaffProjection = indexProjection('storeStaff', 'salesperson', (event) => {
-  if (event.type !== 'retail.salesperson.registered') return [];
+  if (event.type !== 'retail.salesperson.registered') return noEntries;
   const data = dataOf<{ salespersonId: string; store: string }>(event);
   return [[data.store, data.salespersonId]];
 });

@@ -168,24 +168,6 @@ export class Oracle {
     return { store, salespeople };
   }
 
-  /** Every view key these events can give a non-trivial value for, as [view, key]. */
-  viewKeys(): Array<[string, string]> {
-    const keys = new Set<string>();
-    const add = (view: string, key: unknown): void => {
-      if (typeof key === 'string') keys.add(JSON.stringify([view, key]));
-    };
-    for (const e of this.events) {
-      add('product', e.data['sku']);
-      add('catalog', e.data['category']);
-      add('sales-by-shade', e.data['category']);
-      add('cart', e.data['customerId']);
-      add('recently-viewed', e.data['customerId']);
-      add('leaderboard', e.data['store']);
-      for (const line of (e.data['lines'] ?? []) as Array<{ sku: string }>) add('product', line.sku);
-    }
-    return [...keys].map((k) => JSON.parse(k) as [string, string]).sort();
-  }
-
   view(view: string, key: string): unknown {
     switch (view) {
       case 'product': return this.product(key);

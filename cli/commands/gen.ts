@@ -1,0 +1,57 @@
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { Command, InvalidArgumentError } from 'commander';
+import { generateEvents } from '../../retail/generator.js';
+
+/** Events per chunk written: large enough that stream overhead does not count. */
+const chunkEvents = 1000;
+const progressEvery = 100_000;
+
+/** `foldline gen`: seeded Hello Retail traffic as CloudEvents NDJSON. */
+export function genCommand(): Command {
+  return new Command('gen')
+    .description('generate realistic Hello Retail traffic as CloudEvents NDJSON (the same seed gives the same bytes)')
+    .option('--seed <n>', 'seed of the generator (non-negative integer)', nonNegativeInteger, 1)
+    .requiredOption('--events <n>', 'how many events to write', nonNegativeInteger)
+    .option('--out <file>', 'write to this file instead of stdout; gzip when it ends with .gz')
+    .action(async (options: { seed: number; events: number; out?: string }) => {
+      const { seed, events, out } = options;
+      const started = performance.now();
+      const progress = out === undefined ? undefined : (written: number) => process.stderr.write(`gen: ${written}/${events} events\n`);
+      const lines = Readable.from(ndjsonChunks(seed, events, progress), { objectMode: false });
+      try {
+        if (out === undefined) await pipeline(lines, process.stdout);
+        else if (out.endsWith('.gz')) await pipeline(lines, createGzip(), createWriteStream(out));
+        else await pipeline(lines, createWriteStream(out));
+      } catch (error) {
+        // A reader that stops early (`| head`) is not a failure.
+        if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
+      }
+      if (out !== undefined) {
+        const seconds = (performance.now() - started) / 1000;
+        process.stderr.write(`gen: wrote ${events} events to ${out} in ${seconds.toFixed(1)} s (${Math.round(events / seconds)} events/s)\n`);
+      }
+    });
+}
+
+function* ndjsonChunks(seed: number, events: number, progress?: (written: number) => void): Generator<string> {
+  let chunk = '';
+  let written = 0;
+  for (const event of generateEvents({ seed, events })) {
+    chunk += `${JSON.stringify(event)}\n`;
+    if (++written % chunkEvents === 0) {
+      yield chunk;
+      chunk = '';
+      if (written % progressEvery === 0 && written < events) progress?.(written);
+    }
+  }
+  if (chunk) yield chunk;
+}
+
+function nonNegativeInteger(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) throw new InvalidArgumentError('not a non-negative integer');
+  return value;
+}
