@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { genCommand } from './commands/gen.js';
 import { ledgerCommand } from './commands/ledger.js';
+import { loadCommand } from './commands/load.js';
 import { startCommand } from './commands/start.js';
 
 /** The `foldline` command: each subcommand lives in cli/commands/. */
@@ -11,5 +12,6 @@ const program = new Command('foldline')
 program.addCommand(ledgerCommand());
 program.addCommand(genCommand());
 program.addCommand(startCommand());
+program.addCommand(loadCommand());
 
 await program.parseAsync(process.argv);

@@ -1,15 +1,20 @@
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { checkListenAddress } from '../gateway/auth/listenAddress.js';
 import { startGateway } from '../gateway/server.js';
 import { ViewEngine } from '../joiner/viewEngine.js';
 import { EmbeddedLedger } from '../ledger/embeddedLedger.js';
 import { EmbeddedStore } from '../projections/embeddedStore.js';
 import { ProjectionRuntime } from '../projections/runtime.js';
+import { retailAccess } from '../retail/access.js';
 import { retailProjections } from '../retail/projections.js';
 import { validateBatch } from '../retail/schemas.js';
+import { storefrontAssets } from '../retail/storefront/assets.js';
 import { retailRouter, retailStreams } from '../retail/streams.js';
 import { retailViews } from '../retail/views.js';
+import { loadDemoHistory } from './demoHistory.js';
+import { demoListRoutes, demoSignInRoute } from './demoRoutes.js';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -18,6 +23,12 @@ export interface ServiceOptions {
   /** Shards per stream for a new data directory (an existing one keeps its own). */
   shards: number;
   logger?: Logger;
+  /** HS256 secret for bearer tokens; without it every call is allowed and only loopback hosts are accepted. */
+  authSecret?: string;
+  /** Browser origins allowed to open WebSockets (default: the server's own, and localhost when on loopback). */
+  allowedOrigins?: string[];
+  /** Offer `POST /v1/demo/sign-in` (anyone may sign in as any customer) and load a demo history into an empty ledger. */
+  demo?: boolean;
 }
 
 export interface Service {
@@ -36,8 +47,12 @@ const consumer = 'retail-views';
  * into the embedded store, the view engine and the gateway.
  */
 export async function startService(options: ServiceOptions): Promise<Service> {
-  const logger = options.logger ?? pino({ name: 'foldline', level: process.env['FOLDLINE_LOG_LEVEL'] ?? 'info' });
+  // Before anything is opened: refusing must leave nothing behind.
+  checkListenAddress(options.host, options.authSecret !== undefined);
+  // Logs go to stderr: stdout is for what a command answers.
+  const logger = options.logger ?? pino({ name: 'foldline', level: process.env['FOLDLINE_LOG_LEVEL'] ?? 'info' }, pino.destination(2));
   const ledger = await EmbeddedLedger.open({ path: join(options.dataDir, 'ledger'), streams: retailStreams(options.shards), route: retailRouter });
+  if (options.demo) await loadDemoHistory(ledger, logger);
   const store = new EmbeddedStore({ path: join(options.dataDir, 'state') });
   const runtime = new ProjectionRuntime({ consumer, ledger, store, projections: retailProjections, logger: logger.child({ layer: 'projections' }) });
   const views = new ViewEngine({
@@ -54,9 +69,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     port: options.port,
     logger: logger.child({ layer: 'gateway' }),
     registry: new Registry(),
+    ...(options.authSecret === undefined ? {} : { auth: { secret: options.authSecret, policy: retailAccess } }),
+    ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
+    extraRoutes: [...demoListRoutes(), ...(options.demo ? [demoSignInRoute(options.authSecret)] : [])],
+    assets: await storefrontAssets(),
   });
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${gateway.port}`;
-  logger.info({ url, dataDir: options.dataDir }, `listening on ${url}`);
+  logger.info({ url, dataDir: options.dataDir }, 'service started');
   return {
     url,
     ledger,

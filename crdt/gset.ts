@@ -5,6 +5,11 @@ export type GSet = string[];
 
 /** Insert in place; returns whether the item was new. */
 export function gsetAdd(set: GSet, item: string): boolean {
+  // Ids often grow (orders, images): appending needs no search and moves nothing.
+  if (set.length === 0 || set[set.length - 1]! < item) {
+    set.push(item);
+    return true;
+  }
   let low = 0;
   let high = set.length;
   while (low < high) {

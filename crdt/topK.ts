@@ -21,18 +21,25 @@ function rank(a: [string, number], b: [string, number]): number {
 
 /** Offer a key with a score, in place. */
 export function topKOffer(top: TopK, key: string, score: number): void {
+  // A fold hot path (every product view): one scan each, no splices, no closures.
   const items = top.items;
-  const at = items.findIndex((item) => item[0] === key);
-  if (at >= 0) {
-    if (items[at]![1] >= score) return;
-    items.splice(at, 1);
-  }
-  const entry: [string, number] = [key, score];
+  let at = 0;
+  while (at < items.length && items[at]![0] !== key) at++;
+  if (at < items.length && items[at]![1] >= score) return;
+  // A raised score ranks at or before its old place, so the old entry does not shift `index`.
   let index = 0;
-  while (index < items.length && rank(items[index]!, entry) < 0) index++;
+  while (index < items.length && ranksBefore(items[index]!, key, score)) index++;
   if (index >= top.k) return;
-  items.splice(index, 0, entry);
+  // Shift the entries from `index` one place down over the old entry, or off the end.
+  for (let i = at < items.length ? at : Math.min(items.length, top.k - 1); i > index; i--) items[i] = items[i - 1]!;
+  items[index] = [key, score];
   if (items.length > top.k) items.length = top.k;
+}
+
+/** Whether `item` ranks before [key, score]: `rank(item, [key, score]) < 0`, without the tuple. */
+function ranksBefore(item: [string, number], key: string, score: number): boolean {
+  const order = score - item[1];
+  return order < 0 || (!(order > 0) && item[0] < key);
 }
 
 export function mergeTopK(a: TopK, b: TopK): TopK {

@@ -1,4 +1,4 @@
-import { Counter, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { Receipt } from '../ledger/types.js';
 
 /** The gateway's Prometheus metrics, plus the default process metrics, in one registry. */
@@ -7,6 +7,11 @@ export class GatewayMetrics {
   private readonly duration: Histogram<'route' | 'method' | 'status'>;
   private readonly bodyBytes: Histogram;
   private readonly appended: Counter<'stream' | 'outcome'>;
+  readonly liveConnections: Gauge;
+  readonly liveSubscriptions: Gauge;
+  readonly livePushes: Counter;
+  readonly liveCoalesced: Counter;
+  readonly liveBadMessages: Counter<'code'>;
 
   constructor(registry: Registry) {
     collectDefaultMetrics({ register: registry });
@@ -36,6 +41,20 @@ export class GatewayMetrics {
       name: 'foldline_events_appended_total',
       help: 'Events acknowledged by the ledger, by stream and outcome (new or duplicate)',
       labelNames: ['stream', 'outcome'],
+      registers,
+    });
+    this.liveConnections = new Gauge({ name: 'foldline_live_connections', help: 'Open /v1/live WebSockets', registers });
+    this.liveSubscriptions = new Gauge({ name: 'foldline_live_subscriptions', help: 'View subscriptions held by /v1/live WebSockets', registers });
+    this.livePushes = new Counter({ name: 'foldline_live_pushes_total', help: 'View values sent to /v1/live subscribers', registers });
+    this.liveCoalesced = new Counter({
+      name: 'foldline_live_coalesced_total',
+      help: 'View values never sent because a newer value of the same subscription replaced them while waiting (slow clients)',
+      registers,
+    });
+    this.liveBadMessages = new Counter({
+      name: 'foldline_live_bad_messages_total',
+      help: 'Messages on /v1/live answered with an error frame, by error code',
+      labelNames: ['code'],
       registers,
     });
   }

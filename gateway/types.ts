@@ -15,8 +15,62 @@ export type ValidateEvents = (values: unknown[]) => CloudEvent[];
 export interface GatewayViews {
   /** Never an older value than `after`: throws 503 `not_caught_up` after `waitMs` instead. */
   read(view: string, key: string, options: { after?: Frontier; waitMs?: number }): Promise<ViewValue>;
+  /**
+   * Calls `listener` with the current value (reflecting at least `after`, else 503
+   * `not_caught_up` after `waitMs`), then with every new value; resolves to the unsubscribe function.
+   */
+  subscribe(view: string, key: string, listener: (value: ViewValue) => void, options: { after?: Frontier; waitMs?: number }): Promise<() => void>;
+  hasView(name: string): boolean;
   /** Everything folded so far. */
   frontier(): Frontier;
+}
+
+export type Role = 'customer' | 'staff' | 'service';
+
+/** Who a verified bearer token speaks for: its `sub` and `role` claims. */
+export interface Principal {
+  sub: string;
+  role: Role;
+  /** When the token expires (ms since the epoch): a WebSocket it opened is closed then. */
+  expiresAt?: number;
+}
+
+/** The refusal of an append, naming the event (its index in the batch) and the JSON path at fault. */
+export type AppendDecision = { allowed: true } | { allowed: false; index: number; path: string; message: string };
+
+/**
+ * The domain's access rules, injected (the gateway knows no views or event types). Consulted
+ * only when auth is on; every principal reaching it has a verified token.
+ */
+export interface AccessPolicy {
+  /** Readable and subscribable by anyone, without a token. */
+  isPublicView(view: string): boolean;
+  canRead(principal: Principal, view: string, key: string): boolean;
+  canAppend(principal: Principal, events: readonly CloudEvent[]): AppendDecision;
+}
+
+export interface AuthOptions {
+  /** The HS256 key: at least 32 bytes of UTF-8. */
+  secret: string;
+  policy: AccessPolicy;
+  /** Slack for `exp` and `nbf`, in seconds (default 5). */
+  clockToleranceSeconds?: number;
+}
+
+/** A route the embedding program adds (the CLI's demo endpoints): JSON in, JSON out. */
+export interface ExtraRoute {
+  method: 'GET' | 'POST';
+  pattern: string;
+  /** Reachable without a token when auth is on (the demo sign-in itself). */
+  public: boolean;
+  /** `body` is the decoded JSON body of a POST (undefined for a GET); the result is answered 200. */
+  handle(request: { params: Readonly<Record<string, string>>; body: unknown; principal: Principal | undefined }): Promise<unknown>;
+}
+
+/** A file served as is at its path (GET and HEAD), with an ETag. */
+export interface StaticAsset {
+  contentType: string;
+  body: Buffer;
 }
 
 export interface GatewayLimits {
@@ -26,8 +80,23 @@ export interface GatewayLimits {
   maxBatch: number;
   /** Longest `wait` a view read may ask for; longer ones are cut to it. */
   maxWaitMs: number;
-  /** The `wait` of a read with `after` and no `wait`. */
+  /** The `wait` of a read with `after` and no `wait`, of a subscribe with `after` and of a write-through `await`. */
   defaultWaitMs: number;
+  /** Largest WebSocket message accepted; uWebSockets.js closes the connection with 1009 past it. */
+  maxFrameBytes: number;
+  /** Subscriptions one WebSocket may hold at once. */
+  maxSubscriptions: number;
+  /** Appends one WebSocket may have in flight at once. */
+  maxPendingAppends: number;
+  /** Past this many bad messages within `badFrameWindowMs`, the WebSocket is closed with 1008. */
+  maxBadFrames: number;
+  badFrameWindowMs: number;
+  /** Buffered bytes past which view pushes to a WebSocket are held back, keeping only the newest per subscription. */
+  pushBackpressureBytes: number;
+  /** Buffered bytes past which a WebSocket that does not read is closed. */
+  maxBackpressureBytes: number;
+  /** Seconds without traffic before a WebSocket is closed; pings are sent automatically before that. */
+  idleTimeoutSeconds: number;
 }
 
 export const defaultLimits: GatewayLimits = {
@@ -35,6 +104,14 @@ export const defaultLimits: GatewayLimits = {
   maxBatch: 10_000,
   maxWaitMs: 30_000,
   defaultWaitMs: 5_000,
+  maxFrameBytes: 64 * 1024,
+  maxSubscriptions: 100,
+  maxPendingAppends: 16,
+  maxBadFrames: 20,
+  badFrameWindowMs: 10_000,
+  pushBackpressureBytes: 256 * 1024,
+  maxBackpressureBytes: 16 * 1024 * 1024,
+  idleTimeoutSeconds: 120,
 };
 
 export interface GatewayOptions {
@@ -48,6 +125,17 @@ export interface GatewayOptions {
   logger: Logger;
   /** The gateway registers its metrics and the default process metrics here: one registry per gateway. */
   registry: Registry;
+  /** Without it every call is allowed, and the gateway listens on loopback addresses only. */
+  auth?: AuthOptions;
+  /**
+   * Origins a browser may open a WebSocket from: exact origins (`https://shop.example`), `:*`
+   * for any port (`http://localhost:*`), or `*`. Default: the server's own origin, plus any
+   * port of localhost, 127.0.0.1 and [::1] when it listens on loopback.
+   */
+  allowedOrigins?: readonly string[];
+  extraRoutes?: readonly ExtraRoute[];
+  /** Files by URL path (`/` is the page). */
+  assets?: ReadonlyMap<string, StaticAsset>;
 }
 
 export interface Gateway {

@@ -1,5 +1,8 @@
 import type { Frontier } from '../crdt/index.js';
+import type { CommitChange } from '../projections/runtime.js';
 import type { EntityRecord } from '../projections/types.js';
+
+export type { CommitChange };
 
 /**
  * Read access to entity states while computing a view. Synchronous so that view code
@@ -22,12 +25,6 @@ export interface ViewDefinition<V = unknown> {
   /** Throws a FoldlineError (404, 'unknown_key' or 400) for a key this view can never have. */
   checkKey?(key: string): void;
   compute(key: string, lookup: Lookup): V;
-}
-
-export interface CommitChange {
-  entities: ReadonlyArray<{ namespace: string; key: string; record: EntityRecord }>;
-  /** The consumer's checkpoint after the commit. */
-  frontier: Frontier;
 }
 
 /** Where view inputs come from: a projection runtime (or several, behind one facade). */

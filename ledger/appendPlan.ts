@@ -14,7 +14,7 @@ export interface StoredIdentity {
 
 /** One input event's fate: a new record to write, or the receipt of an earlier one. */
 export type PlannedAppend =
-  | { kind: 'new'; identity: string; digest: string; stream: string; shard: number; event: CloudEvent }
+  | { kind: 'new'; identity: string; stream: string; shard: number; event: CloudEvent }
   | { kind: 'known'; receipt: Receipt }
   /** A repeat, within this batch, of the new record at `first`. */
   | { kind: 'repeat'; first: number };
@@ -29,7 +29,9 @@ export function digestOf(event: CloudEvent): string {
 
 /**
  * Decides, before anything is written, where each event of a batch goes. Throws (and so
- * appends nothing) on an unknown stream or on an id reused with other content.
+ * appends nothing) on an unknown stream or on an id reused with other content. Digests
+ * are computed only to compare a repeat with its original: canonical JSON is the
+ * costliest step of an append.
  */
 export function planAppend(
   events: readonly CloudEvent[],
@@ -41,16 +43,14 @@ export function planAppend(
   const firstInBatch = new Map<string, number>();
   return events.map((event, index): PlannedAppend => {
     const identity = identityOf(event);
-    const digest = digestOf(event);
     const stored = lookup(identity);
     if (stored) {
-      if (stored.digest !== digest) throw conflict(event, index);
+      if (stored.digest !== digestOf(event)) throw conflict(event, index);
       return { kind: 'known', receipt: { id: event.id, stream: stored.stream, shard: stored.shard, seq: stored.seq, duplicate: true } };
     }
     const first = firstInBatch.get(identity);
     if (first !== undefined) {
-      const original = events[first]!;
-      if (digestOf(original) !== digest) throw conflict(event, index);
+      if (digestOf(events[first]!) !== digestOf(event)) throw conflict(event, index);
       return { kind: 'repeat', first };
     }
     const stream = route(event);
@@ -63,7 +63,7 @@ export function planAppend(
       });
     }
     firstInBatch.set(identity, index);
-    return { kind: 'new', identity, digest, stream, shard: shardOf(event.subject, shards), event };
+    return { kind: 'new', identity, stream, shard: shardOf(event.subject, shards), event };
   });
 }
 

@@ -1,6 +1,6 @@
 import { frontier, positionKey, type Frontier } from '../crdt/index.js';
 import { AppendSignal } from './appendSignal.js';
-import { planAppend, receiptsOf, type StoredIdentity } from './appendPlan.js';
+import { digestOf, planAppend, receiptsOf, type StoredIdentity } from './appendPlan.js';
 import { FoldlineError } from './errors.js';
 import type { AppendResult, CloudEvent, Ledger, LedgerRecord, StreamRouter, StreamSpec } from './types.js';
 
@@ -32,7 +32,7 @@ export class MemoryLedger implements Ledger {
       const records = this.shardRecords(entry.stream, entry.shard);
       const seq = String(records.length + 1);
       records.push({ stream: entry.stream, shard: entry.shard, seq, event: structuredClone(entry.event) });
-      this.identities.set(entry.identity, { stream: entry.stream, shard: entry.shard, seq, digest: entry.digest });
+      this.identities.set(entry.identity, { stream: entry.stream, shard: entry.shard, seq, digest: digestOf(entry.event) });
       return seq;
     });
     for (const entry of plan) if (entry.kind === 'new') this.signal.notify(entry.stream, entry.shard);

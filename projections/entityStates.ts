@@ -1,6 +1,12 @@
 import { positionKey } from '../crdt/index.js';
 import type { LedgerRecord } from '../ledger/types.js';
-import type { ProjectionDefinition } from './types.js';
+import type { FoldContext, ProjectionDefinition } from './types.js';
+
+/** The projections that read one stream, their states resolved once, and a context per shard. */
+interface StreamFold {
+  targets: Array<{ definition: ProjectionDefinition; states: Map<string, unknown> }>;
+  contexts: Array<{ -readonly [P in keyof FoldContext]: FoldContext[P] }>;
+}
 
 /**
  * Entity states held in memory and folded record by record with no I/O, no checkpoint and
@@ -9,20 +15,31 @@ import type { ProjectionDefinition } from './types.js';
  */
 export class EntityStates {
   private readonly namespaces = new Map<string, Map<string, unknown>>();
-  private readonly byStream = new Map<string, ProjectionDefinition[]>();
+  private readonly byStream = new Map<string, StreamFold>();
 
   constructor(private readonly definitions: readonly ProjectionDefinition[]) {
     for (const definition of definitions) {
-      for (const stream of definition.streams) this.byStream.set(stream, [...(this.byStream.get(stream) ?? []), definition]);
+      const target = { definition, states: this.states(definition.name) };
+      for (const stream of definition.streams) {
+        const fold = this.byStream.get(stream) ?? { targets: [], contexts: [] };
+        fold.targets.push(target);
+        this.byStream.set(stream, fold);
+      }
     }
   }
 
   fold(record: LedgerRecord): void {
-    const context = { position: positionKey(record.stream, record.shard), seq: record.seq };
-    for (const definition of this.byStream.get(record.stream) ?? []) {
-      const states = this.states(definition.name);
+    const stream = this.byStream.get(record.stream);
+    if (!stream) return;
+    // One context per shard with its seq moved along (folds read it only while they run): no
+    // allocation per record, and one position string, so counters keyed by it look up fast.
+    const context = stream.contexts[record.shard] ?? (stream.contexts[record.shard] = { position: positionKey(record.stream, record.shard), seq: '' });
+    context.seq = record.seq;
+    for (const { definition, states } of stream.targets) {
       for (const key of definition.keysOf(record.event)) {
-        states.set(key, definition.fold(states.get(key) ?? definition.initial(key), record.event, key, context));
+        const state = states.get(key);
+        const folded = definition.fold(state ?? definition.initial(key), record.event, key, context);
+        if (folded !== state) states.set(key, folded);
       }
     }
   }

@@ -63,7 +63,9 @@ export interface StateCommit {
  * Durable entity state. Every adapter (memory, embedded, DynamoDB) passes
  * `test/contract/stateStore.contract.ts`. `commit` is atomic where the backend allows it;
  * where it cannot be (DynamoDB), entity frontiers make a replay after a partial commit
- * harmless, since the runtime skips events an entity already reflects.
+ * harmless, since the runtime skips events an entity already reflects, provided the
+ * store writes the dead letters first and the checkpoint last (else a replay skips an
+ * entity's rejected event and its dead letter is lost).
  */
 export interface StateStore {
   get<S>(namespace: string, key: string): Promise<EntityRecord<S> | undefined>;

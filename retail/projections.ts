@@ -77,8 +77,11 @@ export const productProjection: ProjectionDefinition<ProductState> = {
     event.type.startsWith('retail.product.') || event.type === 'retail.customer.product-viewed' ? [dataOf<{ sku: string }>(event).sku] : [],
   initial: () => ({ prices: [], attributes: lwwMap(), images: [], discontinued: false, views: pnCounter() }),
   fold(state, event, _key, context) {
-    // Stamps only where a write needs one: most events here are views, which count.
+    // Views first, and stamps only where a write needs one: most events here are views.
     switch (event.type) {
+      case 'retail.customer.product-viewed':
+        counterAdd(state.views, context.position, 1);
+        break;
       case 'retail.product.created': {
         const s = stampOf(event);
         const data = dataOf<ProductCreated>(event);
@@ -102,9 +105,6 @@ export const productProjection: ProjectionDefinition<ProductState> = {
         break;
       case 'retail.product.discontinued':
         state.discontinued = true;
-        break;
-      case 'retail.customer.product-viewed':
-        counterAdd(state.views, context.position, 1);
         break;
     }
     return state;

@@ -1,7 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { isLoopbackHost } from '../../gateway/auth/listenAddress.js';
 import { startService } from '../service.js';
-
-const loopback = new Set(['127.0.0.1', 'localhost', '::1']);
 
 export function integerOption(name: string, min: number, max: number) {
   return (text: string): number => {
@@ -18,11 +17,24 @@ export function startCommand(): Command {
     .option('--port <n>', 'port to listen on (0: any free port)', integerOption('--port', 0, 65535), 8080)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--shards <n>', 'shards per stream for a new data directory', integerOption('--shards', 1, 64), 4)
-    .action(async (options: { data: string; port: number; host: string; shards: number }) => {
-      if (!loopback.has(options.host)) {
-        throw new InvalidArgumentError(`--host ${options.host} would expose the service without authentication; listen on a loopback address`);
+    .option('--auth-secret <secret>', 'HS256 secret (32+ bytes) for bearer tokens; prefer the FOLDLINE_AUTH_SECRET environment variable')
+    .option('--allowed-origins <origins>', 'comma-separated browser origins allowed to open WebSockets (`:*` any port, `*` any origin)')
+    .option('--demo', 'offer the demo sign-in (POST /v1/demo/sign-in): anyone may act as any customer')
+    .action(async (options: { data: string; port: number; host: string; shards: number; authSecret?: string; allowedOrigins?: string; demo?: boolean }) => {
+      const authSecret = options.authSecret ?? (process.env['FOLDLINE_AUTH_SECRET'] || undefined);
+      if (authSecret === undefined && !isLoopbackHost(options.host)) {
+        throw new InvalidArgumentError(`--host ${options.host} would expose the service without authentication; set FOLDLINE_AUTH_SECRET or listen on a loopback address`);
       }
-      const service = await startService({ dataDir: options.data, host: options.host, port: options.port, shards: options.shards });
+      const service = await startService({
+        dataDir: options.data,
+        host: options.host,
+        port: options.port,
+        shards: options.shards,
+        ...(authSecret === undefined ? {} : { authSecret }),
+        ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins.split(',').map((origin) => origin.trim()).filter(Boolean) }),
+        demo: options.demo ?? false,
+      });
+      console.log(`foldline listening on ${service.url}`);
       let stopping = false;
       const stop = async (): Promise<void> => {
         if (stopping) return;

@@ -1,13 +1,16 @@
 import { FoldlineError } from '../../ledger/errors.js';
+import { WriteThroughTimeout } from '../append.js';
 
 /** A complete HTTP answer, built by handlers and written by the exchange. */
 export interface Answer {
   status: number;
   contentType: string;
-  body: string;
+  body: string | Buffer;
   headers?: Readonly<Record<string, string>>;
   /** Close the connection after answering (the client may still be sending a body we refuse). */
   close?: boolean;
+  /** Answer a HEAD: the headers of `body` (its content-length too), not the body itself. */
+  headOnly?: boolean;
 }
 
 const jsonType = 'application/json; charset=utf-8';
@@ -23,7 +26,13 @@ export function textAnswer(status: number, body: string, contentType: string): A
 /** `{error:{code,message,index?,path?}}` with the error's status; anything else is a 500 that says nothing of its cause. */
 export function errorAnswer(error: unknown): Answer {
   const failure = asFoldlineError(error);
-  return jsonAnswer(failure.status, { error: failure.toJSON() });
+  return jsonAnswer(failure.status, errorBody(failure), failure.status === 401 ? { 'www-authenticate': 'Bearer' } : undefined);
+}
+
+/** `{error}`, and for a write-through that timed out, the receipts and token of its durable append. */
+export function errorBody(failure: FoldlineError): Record<string, unknown> {
+  if (failure instanceof WriteThroughTimeout) return { error: failure.toJSON(), receipts: failure.appended.receipts, token: failure.appended.token };
+  return { error: failure.toJSON() };
 }
 
 /** The error as the client sees it: unexpected errors become a bare 500 `internal`. */

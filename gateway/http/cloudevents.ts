@@ -41,14 +41,17 @@ export function decodeEvents(mode: EventsMode, headers: RequestHeaders, body: Bu
     case 'batch': {
       const batch = parseJson(body);
       if (!Array.isArray(batch)) throw new FoldlineError('invalid_batch', 'a batch must be a JSON array of events', { status: 400 });
-      if (batch.length > maxBatch) {
-        throw new FoldlineError('batch_too_large', `a batch holds at most ${maxBatch} events, this one ${batch.length}`, { status: 413 });
-      }
+      checkBatchSize(batch.length, maxBatch);
       return batch;
     }
     case 'binary':
       return [binaryEvent(headers, body)];
   }
+}
+
+/** 413 `batch_too_large` past `maxBatch` events (HTTP batches and WebSocket appends alike). */
+export function checkBatchSize(length: number, maxBatch: number): void {
+  if (length > maxBatch) throw new FoldlineError('batch_too_large', `a batch holds at most ${maxBatch} events, this one ${length}`, { status: 413 });
 }
 
 /** Attributes from `ce-*` headers (percent-decoded), `datacontenttype` from content-type, the body as `data`. */
@@ -78,7 +81,8 @@ function percentDecode(header: string, value: string): string {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function parseJson(body: Buffer): unknown {
+/** The body as JSON; 400 `malformed_json` when it is not (or not UTF-8). */
+export function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(utf8.decode(body));
   } catch (error) {

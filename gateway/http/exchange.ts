@@ -41,7 +41,8 @@ export class Exchange {
       this.res.writeStatus(`${answer.status} ${STATUS_CODES[answer.status] ?? ''}`);
       this.res.writeHeader('content-type', answer.contentType);
       for (const [name, value] of Object.entries(answer.headers ?? {})) this.res.writeHeader(name, value);
-      this.res.end(answer.body, answer.close ?? false);
+      if (answer.headOnly) this.res.endWithoutBody(Buffer.byteLength(answer.body), answer.close ?? false);
+      else this.res.end(answer.body, answer.close ?? false);
     });
     this.onFinish(answer.status);
   }

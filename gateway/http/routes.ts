@@ -1,12 +1,14 @@
 import type { Registry } from 'prom-client';
+import { FoldlineError } from '../../ledger/errors.js';
 import type { Ledger } from '../../ledger/types.js';
 import { encodeToken } from '../../ledger/token.js';
-import type { GatewayMetrics } from '../metrics.js';
-import type { GatewayLimits, GatewayViews, ValidateEvents } from '../types.js';
+import { parseAwaitTargets, type Appender } from '../append.js';
+import { bearerToken, type AccessGuard } from '../auth/guard.js';
+import type { ExtraRoute, GatewayLimits, GatewayViews, Principal } from '../types.js';
 import { jsonAnswer, textAnswer, type Answer } from './answer.js';
-import { decodeEvents, eventsMode, type RequestHeaders } from './cloudevents.js';
+import { decodeEvents, eventsMode, parseJson, type RequestHeaders } from './cloudevents.js';
 import type { Route } from './router.js';
-import { parseReadQuery } from './viewQuery.js';
+import { parseReadQuery, parseWait } from './viewQuery.js';
 
 /** A request as handlers see it: everything copied out of uWebSockets.js already. */
 export interface GatewayRequest {
@@ -27,34 +29,45 @@ export interface HttpRoute extends Route {
 
 export interface RouteDependencies {
   ledger: Ledger;
-  validate: ValidateEvents;
   views: GatewayViews;
+  appender: Appender;
+  guard: AccessGuard;
   limits: GatewayLimits;
-  metrics: GatewayMetrics;
   registry: Registry;
 }
 
 /** The HTTP API of DESIGN.md "Interfaces users touch" (see docs/http-api.md). */
-export function httpRoutes({ ledger, validate, views, limits, metrics, registry }: RouteDependencies): HttpRoute[] {
+export function httpRoutes({ ledger, views, appender, guard, limits, registry }: RouteDependencies): HttpRoute[] {
+  const principalOf = (headers: RequestHeaders): Principal | undefined => guard.identify(bearerToken(headers.get('authorization')));
   return [
     {
       method: 'POST',
       pattern: '/v1/events',
       readsBody: true,
-      async handler({ headers, body }) {
+      async handler({ headers, query, body }) {
+        const principal = principalOf(headers);
         const mode = eventsMode(headers);
-        const events = validate(decodeEvents(mode, headers, await body(), limits.maxBatch));
-        const { receipts, head } = await ledger.append(events);
-        metrics.countAppended(receipts);
-        return jsonAnswer(202, { receipts, token: encodeToken(head) });
+        const params = new URLSearchParams(query);
+        const awaited = parseAwaitTargets(params.getAll('await'));
+        const values = decodeEvents(mode, headers, await body(), limits.maxBatch);
+        const appended = await appender.append(values, principal, awaited, parseWait(params.get('wait')));
+        return jsonAnswer(awaited.length > 0 ? 200 : 202, appended);
       },
     },
     {
       method: 'GET',
       pattern: '/v1/views/{view}/{key...}',
-      async handler({ params, query }) {
+      async handler({ params, query, headers }) {
+        guard.checkRead(principalOf(headers), params.view!, params.key!);
         const value = await views.read(params.view!, params.key!, parseReadQuery(query, limits));
         return jsonAnswer(200, { view: value.view, key: value.key, token: encodeToken(value.frontier), value: value.value });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/v1/live',
+      async handler() {
+        throw new FoldlineError('upgrade_required', '/v1/live is a WebSocket: send an upgrade request', { status: 426 });
       },
     },
     {
@@ -67,9 +80,26 @@ export function httpRoutes({ ledger, validate, views, limits, metrics, registry 
     {
       method: 'GET',
       pattern: '/metrics',
-      async handler() {
+      async handler({ headers }) {
+        guard.checkOperator(principalOf(headers));
         return textAnswer(200, await registry.metrics(), registry.contentType);
       },
     },
   ];
+}
+
+/** The embedding program's JSON routes; those not `public` need a token when auth is on. */
+export function extraHttpRoutes(routes: readonly ExtraRoute[], guard: AccessGuard): HttpRoute[] {
+  return routes.map((route) => ({
+    method: route.method,
+    pattern: route.pattern,
+    readsBody: route.method === 'POST',
+    async handler({ params, headers, body }) {
+      const principal = guard.identify(bearerToken(headers.get('authorization')));
+      if (!route.public) guard.checkAuthenticated(principal);
+      const bytes = await body();
+      const json = route.method === 'POST' && bytes.length > 0 ? parseJson(bytes) : undefined;
+      return jsonAnswer(200, await route.handle({ params, body: json, principal }));
+    },
+  }));
 }

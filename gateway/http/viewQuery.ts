@@ -16,11 +16,17 @@ export interface ReadQuery {
 export function parseReadQuery(query: string, limits: Pick<GatewayLimits, 'maxWaitMs' | 'defaultWaitMs'>): ReadQuery {
   const params = new URLSearchParams(query);
   const tokens = params.getAll('after');
-  const wait = params.get('wait');
-  if (wait !== null && !/^[0-9]{1,10}$/.test(wait)) {
+  const wait = parseWait(params.get('wait'));
+  if (tokens.length === 0) return {};
+  const waitMs = Math.min(wait ?? limits.defaultWaitMs, limits.maxWaitMs);
+  return { after: mergeFrontiers(...tokens.map(decodeToken)), waitMs };
+}
+
+/** The `wait=MS` query parameter (null: absent); 400 `bad_wait` unless a whole number. */
+export function parseWait(wait: string | null): number | undefined {
+  if (wait === null) return undefined;
+  if (!/^[0-9]{1,10}$/.test(wait)) {
     throw new FoldlineError('bad_wait', `wait must be a whole number of milliseconds, got ${JSON.stringify(wait.slice(0, 32))}`, { status: 400 });
   }
-  if (tokens.length === 0) return {};
-  const waitMs = Math.min(wait === null ? limits.defaultWaitMs : Number(wait), limits.maxWaitMs);
-  return { after: mergeFrontiers(...tokens.map(decodeToken)), waitMs };
+  return Number(wait);
 }

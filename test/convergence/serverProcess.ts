@@ -31,6 +31,7 @@ export async function startServer(options: { dataDir?: string; args?: string[]; 
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`foldline start exited with ${code}:\n${output}`)));
+    setTimeout(() => reject(new Error(`foldline start did not listen within 30 s:\n${output}`)), 30_000).unref();
   });
   return {
     url,

@@ -1,0 +1,77 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { appendModes, type AppendMode } from '../../bench/load/appenders.js';
+import { formatLoadReport } from '../../bench/load/formatReport.js';
+import { runLoad } from '../../bench/load/runLoad.js';
+import { scenarioNames, type ScenarioName } from '../../bench/load/scenarios.js';
+import { integerOption } from './start.js';
+
+interface LoadCommandOptions {
+  url: string;
+  scenario: ScenarioName;
+  rate: number;
+  duration: number;
+  subscribers: number;
+  customers?: number;
+  append: AppendMode;
+  catalog: number;
+  seed: number;
+  token?: string;
+  timeout: number;
+  json?: boolean;
+}
+
+/** `foldline load`: arrivals at a fixed rate, WebSocket subscribers, effect-after-cause latency. */
+export function loadCommand(): Command {
+  return new Command('load')
+    .description('load a foldline server (in the spirit of Serverless Artillery): appends at a fixed arrival rate while WebSocket clients watch the changed views; reports throughput and effect-after-cause latency')
+    .requiredOption('--url <url>', 'base URL of the server, such as http://127.0.0.1:8080', urlOption)
+    .addOption(new Option('--scenario <name>', 'browse (recently-viewed), cart (adds and removes), order (fill a cart, order it), mixed').choices(scenarioNames).default('cart'))
+    .option('--rate <n>', 'appends per second, sent on schedule whatever the answers (open model); an order with its cart clears is one append', positiveNumber('--rate'), 100)
+    .option('--duration <s>', 'seconds of arrivals (then at most one --timeout of drain)', positiveNumber('--duration'), 10)
+    .option('--subscribers <n>', 'WebSocket connections, each watching one customer', integerOption('--subscribers', 1, 100_000), 100)
+    .option('--customers <n>', 'customers acted for, at most --subscribers (several sockets per customer: devices); default one per subscriber', integerOption('--customers', 1, 100_000))
+    .addOption(new Option('--append <via>', 'append over HTTP POST /v1/events or over the customer\'s WebSocket').choices(appendModes).default('http'))
+    .option('--catalog <n>', 'products posted first: the generator\'s first product.created events (duplicates if already there)', integerOption('--catalog', 1, 100_000), 50)
+    .option('--seed <n>', 'seed of the catalog and of the scenario\'s choices', integerOption('--seed', 0, Number.MAX_SAFE_INTEGER), 1)
+    .option('--token <jwt>', 'bearer token for every call (staff or service: the load acts for many customers)')
+    .option('--timeout <ms>', 'how long an append may go unanswered or unseen; also the drain after the last append', integerOption('--timeout', 1, 600_000), 5000)
+    .option('--json', 'print the report as JSON')
+    .action(async (options: LoadCommandOptions) => {
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
+      const report = await runLoad({
+        url: options.url,
+        scenario: options.scenario,
+        rate: options.rate,
+        durationSeconds: options.duration,
+        subscribers: options.subscribers,
+        ...(options.customers === undefined ? {} : { customers: options.customers }),
+        append: options.append,
+        catalogProducts: options.catalog,
+        seed: options.seed,
+        ...(options.token === undefined ? {} : { token: options.token }),
+        timeoutMs: options.timeout,
+        signal: stop.signal,
+        progress: (line) => process.stderr.write(`${line}\n`),
+      });
+      console.log(options.json ? JSON.stringify(report, null, 2) : formatLoadReport(report));
+    });
+}
+
+function positiveNumber(name: string) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
+    return value;
+  };
+}
+
+function urlOption(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
+    return url.origin;
+  } catch {
+    throw new InvalidArgumentError('--url must be an http(s) URL');
+  }
+}

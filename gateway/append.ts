@@ -1,0 +1,92 @@
+import { FoldlineError } from '../ledger/errors.js';
+import { encodeToken } from '../ledger/token.js';
+import type { Ledger, Receipt } from '../ledger/types.js';
+import type { AccessGuard } from './auth/guard.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { GatewayLimits, GatewayViews, Principal, ValidateEvents } from './types.js';
+
+/** A view key a write-through append waits for. */
+export interface AwaitTarget {
+  view: string;
+  key: string;
+}
+
+export interface Appended {
+  receipts: Receipt[];
+  token: string;
+  /** With `await`: each named view's value, reflecting the append. */
+  views?: Array<{ view: string; key: string; token: string; value: unknown }>;
+}
+
+/**
+ * A write-through append whose views did not catch up in time: 503 `not_caught_up`, but the
+ * events ARE durable, so the answer carries their receipts and token too.
+ */
+export class WriteThroughTimeout extends FoldlineError {
+  constructor(
+    readonly appended: Appended,
+    cause: FoldlineError,
+  ) {
+    super('not_caught_up', `the append is durable (see receipts and token) but the awaited views did not reflect it in time: ${cause.message}`, {
+      status: 503,
+      cause,
+    });
+  }
+}
+
+const maxAwaitTargets = 16;
+
+/**
+ * The one append path of HTTP and WebSocket: validates the whole batch, checks access,
+ * appends, and with `await` waits until the named views reflect the append.
+ */
+export class Appender {
+  constructor(
+    private readonly deps: {
+      ledger: Ledger;
+      validate: ValidateEvents;
+      views: GatewayViews;
+      guard: AccessGuard;
+      metrics: GatewayMetrics;
+      limits: GatewayLimits;
+    },
+  ) {}
+
+  async append(values: unknown[], principal: Principal | undefined, awaited: readonly AwaitTarget[] = [], waitMs?: number): Promise<Appended> {
+    const { ledger, validate, views, guard, metrics, limits } = this.deps;
+    const events = validate(values);
+    guard.checkAppend(principal, events);
+    // Checked before appending: a refused await must not leave a half-done request behind.
+    if (awaited.length > maxAwaitTargets) throw badAwait(`at most ${maxAwaitTargets} views may be awaited`);
+    for (const { view, key } of awaited) {
+      if (!views.hasView(view)) throw new FoldlineError('unknown_view', `no view named ${JSON.stringify(view)}`, { status: 404, path: '/await' });
+      guard.checkRead(principal, view, key);
+    }
+    const { receipts, head } = await ledger.append(events);
+    metrics.countAppended(receipts);
+    const appended: Appended = { receipts, token: encodeToken(head) };
+    if (awaited.length === 0) return appended;
+    const wait = Math.min(waitMs ?? limits.defaultWaitMs, limits.maxWaitMs);
+    try {
+      const values = await Promise.all(awaited.map(({ view, key }) => views.read(view, key, { after: head, waitMs: wait })));
+      return { ...appended, views: values.map((v) => ({ view: v.view, key: v.key, token: encodeToken(v.frontier), value: v.value })) };
+    } catch (error) {
+      if (error instanceof FoldlineError && error.code === 'not_caught_up') throw new WriteThroughTimeout(appended, error);
+      throw error;
+    }
+  }
+}
+
+/** `await` values as `view/key`: split at the first `/`, the key may hold more. */
+export function parseAwaitTargets(values: readonly unknown[]): AwaitTarget[] {
+  return values.map((value) => {
+    if (typeof value !== 'string') throw badAwait('await must name views as "view/key" strings');
+    const slash = value.indexOf('/');
+    if (slash <= 0 || slash === value.length - 1) throw badAwait(`await ${JSON.stringify(value.slice(0, 100))} must be "view/key"`);
+    return { view: value.slice(0, slash), key: value.slice(slash + 1) };
+  });
+}
+
+function badAwait(message: string): FoldlineError {
+  return new FoldlineError('bad_await', message, { status: 400, path: '/await' });
+}

@@ -1,0 +1,218 @@
+import type { Logger } from 'pino';
+import type { ViewValue } from '../../joiner/types.js';
+import { FoldlineError } from '../../ledger/errors.js';
+import { encodeToken } from '../../ledger/token.js';
+import type { Appender } from '../append.js';
+import type { AccessGuard } from '../auth/guard.js';
+import { asFoldlineError, errorBody } from '../http/answer.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { GatewayLimits, GatewayViews, Principal } from '../types.js';
+import { FrameError, parseClientFrame, type ClientFrame, type Ref } from './protocol.js';
+
+/** The part of a uWebSockets.js WebSocket a connection uses. */
+export interface LiveSocket {
+  send(message: string): number;
+  getBufferedAmount(): number;
+  cork(callback: () => void): unknown;
+  end(code: number, reason: string): void;
+}
+
+export interface ConnectionDependencies {
+  views: GatewayViews;
+  appender: Appender;
+  guard: AccessGuard;
+  metrics: GatewayMetrics;
+  limits: GatewayLimits;
+  logger: Logger;
+  /** Calls `flush` of the connection soon, once however often asked within a tick. */
+  scheduleFlush(connection: LiveConnection): void;
+}
+
+interface Subscription {
+  view: string;
+  key: string;
+  /** Set once the engine has registered it. */
+  unsubscribe?: () => void;
+}
+
+/** A ViewValue's frame, built once however many subscribers it goes to. */
+const viewFrames = new WeakMap<ViewValue, string>();
+
+function viewFrame(value: ViewValue): string {
+  let frame = viewFrames.get(value);
+  if (frame === undefined) {
+    frame = JSON.stringify({ op: 'view', view: value.view, key: value.key, token: encodeToken(value.frontier), value: value.value });
+    viewFrames.set(value, frame);
+  }
+  return frame;
+}
+
+/**
+ * One `/v1/live` WebSocket: its subscriptions and appends. View values are never queued
+ * without bound: each subscription has at most one pending value, the newest, sent as soon as
+ * the socket's send buffer is under `pushBackpressureBytes` (on the next flush or drain).
+ * Nothing here throws into uWebSockets.js: every failure becomes an error frame.
+ */
+export class LiveConnection {
+  private readonly subscriptions = new Map<string, Subscription>();
+  /** The newest unsent value per subscription, in first-pending order. */
+  private readonly pending = new Map<string, ViewValue>();
+  private closed = false;
+  private appendsInFlight = 0;
+  private badFrames = 0;
+  private badWindowStart = 0;
+  private readonly expiry: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly socket: LiveSocket,
+    private readonly principal: Principal | undefined,
+    private readonly deps: ConnectionDependencies,
+  ) {
+    deps.metrics.liveConnections.inc();
+    // The token authorized the upgrade; the connection must not outlive it.
+    if (principal?.expiresAt !== undefined) {
+      const remaining = Math.min(Math.max(0, principal.expiresAt - Date.now()), 2 ** 31 - 1);
+      this.expiry = setTimeout(() => this.end(1008, 'token_expired'), remaining);
+      this.expiry.unref();
+    }
+  }
+
+  receive(message: ArrayBuffer, isBinary: boolean): void {
+    let frame: ClientFrame;
+    try {
+      frame = parseClientFrame(message, isBinary, this.deps.limits.maxBatch);
+    } catch (error) {
+      const refused = error instanceof FrameError ? error : new FrameError(asFoldlineError(error), undefined);
+      this.deps.metrics.liveBadMessages.inc({ code: refused.error.code });
+      this.sendError(refused.ref, refused.error);
+      this.countBadFrame();
+      return;
+    }
+    try {
+      if (frame.op === 'subscribe') this.subscribe(frame);
+      else if (frame.op === 'unsubscribe') this.drop(subscriptionId(frame.view, frame.key));
+      else this.append(frame);
+    } catch (error) {
+      this.sendError(frame.ref, error);
+    }
+  }
+
+  /** Sends pending view values while the socket's buffer allows. */
+  flush(): void {
+    if (this.closed || this.pending.size === 0) return;
+    const limit = this.deps.limits.pushBackpressureBytes;
+    let sent = 0;
+    this.socket.cork(() => {
+      for (const [id, value] of this.pending) {
+        if (this.socket.getBufferedAmount() > limit) break;
+        this.pending.delete(id);
+        this.socket.send(viewFrame(value));
+        sent++;
+      }
+    });
+    this.deps.metrics.livePushes.inc(sent);
+  }
+
+  /** The socket closed (uWebSockets.js close handler): it must not be touched again. */
+  closedBySocket(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.expiry);
+    for (const id of [...this.subscriptions.keys()]) this.drop(id);
+    this.deps.metrics.liveConnections.dec();
+  }
+
+  private subscribe(frame: Extract<ClientFrame, { op: 'subscribe' }>): void {
+    const { view, key, after, ref } = frame;
+    const { views, guard, limits, metrics } = this.deps;
+    const id = subscriptionId(view, key);
+    // A subscribe replaces an earlier one to the same view key (a re-subscribe with a newer `after`).
+    this.drop(id);
+    if (this.subscriptions.size >= limits.maxSubscriptions) {
+      throw new FoldlineError('too_many_subscriptions', `a connection may hold at most ${limits.maxSubscriptions} subscriptions`, { status: 429 });
+    }
+    guard.checkRead(this.principal, view, key);
+    const subscription: Subscription = { view, key };
+    this.subscriptions.set(id, subscription);
+    metrics.liveSubscriptions.inc();
+    const current = (): boolean => this.subscriptions.get(id) === subscription;
+    const options = after ? { after, waitMs: Math.min(limits.defaultWaitMs, limits.maxWaitMs) } : {};
+    views
+      .subscribe(view, key, (value) => current() && this.push(id, value), options)
+      .then(
+        (unsubscribe) => {
+          if (current()) subscription.unsubscribe = unsubscribe;
+          else unsubscribe();
+        },
+        (error: unknown) => {
+          if (!current()) return;
+          this.drop(id);
+          this.sendError(ref, error);
+        },
+      );
+  }
+
+  private push(id: string, value: ViewValue): void {
+    if (this.closed) return;
+    if (this.pending.has(id)) this.deps.metrics.liveCoalesced.inc();
+    this.pending.set(id, value);
+    this.deps.scheduleFlush(this);
+  }
+
+  private drop(id: string): void {
+    const subscription = this.subscriptions.get(id);
+    if (!subscription) return;
+    this.subscriptions.delete(id);
+    this.pending.delete(id);
+    subscription.unsubscribe?.();
+    this.deps.metrics.liveSubscriptions.dec();
+  }
+
+  private append(frame: Extract<ClientFrame, { op: 'append' }>): void {
+    const { limits, appender } = this.deps;
+    if (this.appendsInFlight >= limits.maxPendingAppends) {
+      throw new FoldlineError('too_many_appends', `a connection may have at most ${limits.maxPendingAppends} appends in flight`, { status: 429 });
+    }
+    this.appendsInFlight++;
+    appender
+      .append(frame.events, this.principal, frame.await, frame.wait)
+      .then(
+        (appended) => this.send({ op: 'receipts', ...(frame.ref === undefined ? {} : { ref: frame.ref }), ...appended }),
+        (error: unknown) => this.sendError(frame.ref, error),
+      )
+      .finally(() => this.appendsInFlight--);
+  }
+
+  private sendError(ref: Ref | undefined, error: unknown): void {
+    const failure = asFoldlineError(error);
+    if (failure.code === 'internal') this.deps.logger.error({ err: error }, 'live request failed');
+    this.send({ op: 'error', ...(ref === undefined ? {} : { ref }), ...errorBody(failure) });
+  }
+
+  /** Answers (receipts, errors) go out at once: they answer the client's own frames, and a client that never reads is closed at maxBackpressureBytes. */
+  private send(frame: Record<string, unknown>): void {
+    if (this.closed) return;
+    const text = JSON.stringify(frame);
+    this.socket.cork(() => this.socket.send(text));
+  }
+
+  /** Past `maxBadFrames` bad frames within `badFrameWindowMs`: 1008 policy violation. */
+  private countBadFrame(): void {
+    const now = Date.now();
+    if (now - this.badWindowStart > this.deps.limits.badFrameWindowMs) {
+      this.badWindowStart = now;
+      this.badFrames = 0;
+    }
+    if (++this.badFrames > this.deps.limits.maxBadFrames) this.end(1008, 'too many bad messages');
+  }
+
+  private end(code: number, reason: string): void {
+    if (this.closed) return;
+    // uWebSockets.js calls the close handler (closedBySocket) from within end().
+    this.socket.end(code, reason);
+  }
+}
+
+function subscriptionId(view: string, key: string): string {
+  return `${view}\u0000${key}`;
+}

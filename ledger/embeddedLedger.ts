@@ -1,0 +1,361 @@
+import { createHash } from 'node:crypto';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { compareSeq, frontier, mergeFrontiers, parsePositionKey, positionKey, isSeq, type Frontier } from '../crdt/index.js';
+import { AppendSignal } from './appendSignal.js';
+import { digestOf, planAppend, receiptsOf, type PlannedAppend, type StoredIdentity } from './appendPlan.js';
+import { lockDirectory } from './dirLock.js';
+import { FoldlineError } from './errors.js';
+import { decodeBlock, encodeBlock } from './recordBlock.js';
+import type { AppendResult, CloudEvent, Ledger, LedgerRecord, StreamRouter, StreamSpec } from './types.js';
+
+export interface EmbeddedLedgerOptions {
+  /** The data directory, created if missing. */
+  path: string;
+  /**
+   * The streams and their shard counts. A directory keeps the layout it was created with;
+   * opening it with another is an error. Omitted: the layout stored in the directory.
+   */
+  streams?: readonly StreamSpec[];
+  route: StreamRouter;
+}
+
+/** A block of records is keyed by its shard and its last seq, so a range read from `[position, n]` starts at the block holding n. */
+type BlockKey = [position: string, lastSeq: number];
+
+/** Keeps blocks (LMDB values) of moderate size even when a group carries many records of one shard. */
+const maxBlockEvents = 1000;
+/** Longer identities are keyed by their hash: LMDB keys hold at most 1978 bytes. */
+const maxIdentityKeyLength = 400;
+
+/** Where a record is, and the record: what a repeat of its (source, id) is checked against. */
+interface AppendedRecord {
+  stream: string;
+  shard: number;
+  seq: number;
+  event: CloudEvent;
+}
+
+/** The records of one shard that a commit group writes: consecutive seqs from `firstSeq`. */
+interface ShardRun {
+  firstSeq: number;
+  events: CloudEvent[];
+}
+
+/** The appends that share one LMDB transaction. */
+class CommitGroup {
+  readonly runs = new Map<string, ShardRun>();
+  readonly identities: Array<[identity: string, record: AppendedRecord]> = [];
+  members = 0;
+  head: Frontier = frontier();
+  readonly durable: Promise<void>;
+  resolve!: () => void;
+  reject!: (error: unknown) => void;
+
+  constructor() {
+    this.durable = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+}
+
+/**
+ * The durable ledger of one process, on LMDB.
+ *
+ * Group commit: append() plans its batch synchronously (dedup against committed and
+ * still-pending identities, sequence numbers from in-memory per-shard counters) and joins
+ * the open commit group; one group at a time is written as one LMDB transaction, and the
+ * appends that arrive meanwhile form the next group. An append resolves when its group is
+ * durable.
+ *
+ * Why an acknowledged append survives kill -9 (and power loss): the environment is opened
+ * with `overlappingSync: false` and without `noSync`, so LMDB's mdb_txn_commit writes the
+ * data pages, fdatasyncs them, then writes and syncs the meta page before it returns.
+ * lmdb-js runs that commit on its write thread and resolves the `batch()` promise only
+ * after mdb_txn_commit has returned (the TXN_COMMITTED flag is set after it; with
+ * overlappingSync on, the promise would resolve before the flush, and only `flushed` would
+ * mean durable). A group's writes are one `batch()`, hence one transaction: LMDB commits it
+ * whole or not at all, so there is no torn record. Nothing here runs a synchronous LMDB
+ * transaction while the ledger is open (no `putSync`, no `sharedStructuresKey`, whose
+ * structure saving is one), because lmdb-js splits the pending async transaction in two
+ * to let a synchronous one in.
+ *
+ * Layout: `records` holds blocks of consecutive records of a shard (see recordBlock.ts),
+ * keyed [stream/shard, last seq]; `identities` maps (source, id) to the record's shard
+ * and seq, and a repeat is compared with the stored original; `meta` holds the layout.
+ *
+ * The ledger keeps a reference to the appended events until the append resolves, and
+ * events read may be shared with other readers (as the memory ledger's are): callers must
+ * not mutate them.
+ */
+export class EmbeddedLedger implements Ledger {
+  readonly streams: readonly StreamSpec[];
+  private readonly shardCounts: Map<string, number>;
+  private readonly assigned = new Map<string, number>();
+  private readonly durable = new Map<string, number>();
+  private readonly pending = new Map<string, AppendedRecord>();
+  /**
+   * The last block decoded per shard: a reader's next page usually starts inside it, and
+   * a re-sent run of events is checked against it again. Blocks never change once written.
+   */
+  private readonly recentBlocks = new Map<string, { lastSeq: number; events: CloudEvent[] }>();
+  private readonly signal = new AppendSignal();
+  private accumulating = new CommitGroup();
+  private committing: Promise<void> | null = null;
+  private failure: FoldlineError | null = null;
+  private closing: Promise<void> | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly path: string,
+    streams: readonly StreamSpec[],
+    private readonly route: StreamRouter,
+    private readonly root: RootDatabase,
+    private readonly records: Database<Buffer, BlockKey>,
+    private readonly identities: Database<string, Buffer>,
+    private readonly release: () => void,
+  ) {
+    this.streams = streams;
+    this.shardCounts = new Map(streams.map((s) => [s.name, s.shards]));
+    for (const { name, shards } of streams) {
+      for (let shard = 0; shard < shards; shard++) {
+        const position = positionKey(name, shard);
+        const last = this.lastStoredSeq(position);
+        this.assigned.set(position, last);
+        if (last > 0) this.durable.set(position, last);
+      }
+    }
+  }
+
+  static async open(options: EmbeddedLedgerOptions): Promise<EmbeddedLedger> {
+    const release = lockDirectory(options.path);
+    let root: RootDatabase | undefined;
+    try {
+      root = open({ path: options.path, overlappingSync: false, maxDbs: 3 });
+      const meta = root.openDB<string, string>('meta', { encoding: 'string' });
+      const stored = meta.get('layout');
+      const storedStreams = stored === undefined ? undefined : (JSON.parse(stored) as StreamSpec[]);
+      const streams = layoutOf(options.streams ?? storedStreams, options.path);
+      if (storedStreams === undefined) await meta.put('layout', JSON.stringify(streams));
+      else if (describeLayout(storedStreams) !== describeLayout(streams)) {
+        throw new FoldlineError(
+          'layout_mismatch',
+          `data directory ${options.path} holds streams ${describeLayout(storedStreams)}, not ${describeLayout(streams)}`,
+        );
+      }
+      const records = root.openDB<Buffer, BlockKey>('records', { encoding: 'binary' });
+      const identities = root.openDB<string, Buffer>('identities', { encoding: 'string', keyEncoding: 'binary' });
+      return new EmbeddedLedger(options.path, streams, options.route, root, records, identities, release);
+    } catch (error) {
+      await root?.close();
+      release();
+      throw error;
+    }
+  }
+
+  async append(events: readonly CloudEvent[]): Promise<AppendResult> {
+    this.assertWritable();
+    const plan = planAppend(events, this.streams, this.route, (identity) => this.identityOf(identity));
+    const group = this.accumulating;
+    const seqs = plan.map((entry) => (entry.kind === 'new' ? this.assign(group, entry) : null));
+    group.members++;
+    this.committing ??= this.commitLoop();
+    await group.durable;
+    return { receipts: receiptsOf(plan, seqs), head: mergeFrontiers(group.head) };
+  }
+
+  async read(stream: string, shard: number, after: string | null, limit = 1000): Promise<LedgerRecord[]> {
+    this.assertOpen();
+    const position = this.position(stream, shard);
+    const first = after === null ? 1 : Number(parseAfter(after)) + 1;
+    const records: LedgerRecord[] = [];
+    // Seqs here are counters far below 2^53; a larger `after` is past every record.
+    if (!Number.isSafeInteger(first) || limit <= 0) return records;
+    for (const { key, value } of this.records.getRange({ start: [position, first], end: [position, Infinity] })) {
+      const events = this.blockEvents(position, key[1], value);
+      const blockFirst = key[1] - events.length + 1;
+      for (let i = Math.max(0, first - blockFirst); i < events.length && records.length < limit; i++) {
+        records.push({ stream, shard, seq: String(blockFirst + i), event: events[i]! });
+      }
+      if (records.length >= limit) break;
+    }
+    return records;
+  }
+
+  async head(): Promise<Frontier> {
+    return this.durableHead();
+  }
+
+  async waitForAppend(stream: string, shard: number, after: string | null, signal: AbortSignal): Promise<void> {
+    const durable = String(this.durable.get(this.position(stream, shard)) ?? 0);
+    if (this.closed || compareSeq(durable, after === null ? '0' : parseAfter(after)) > 0) return;
+    await this.signal.wait(stream, shard, signal);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      while (this.committing) await this.committing;
+      await this.root.close();
+      this.release();
+      this.closed = true;
+      this.signal.notifyAll();
+    })();
+    return this.closing;
+  }
+
+  /** Gives a new record its seq and puts it in the group; its identity is pending until the group commits. */
+  private assign(group: CommitGroup, entry: Extract<PlannedAppend, { kind: 'new' }>): string {
+    const position = positionKey(entry.stream, entry.shard);
+    const seq = this.assigned.get(position)! + 1;
+    this.assigned.set(position, seq);
+    const run = group.runs.get(position);
+    if (run) run.events.push(entry.event);
+    else group.runs.set(position, { firstSeq: seq, events: [entry.event] });
+    const record: AppendedRecord = { stream: entry.stream, shard: entry.shard, seq, event: entry.event };
+    this.pending.set(entry.identity, record);
+    group.identities.push([entry.identity, record]);
+    return String(seq);
+  }
+
+  private async commitLoop(): Promise<void> {
+    // The appends of the current event turn join the first group.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.accumulating.members > 0) {
+      const group = this.accumulating;
+      this.accumulating = new CommitGroup();
+      await this.commit(group);
+    }
+    this.committing = null;
+  }
+
+  private async commit(group: CommitGroup): Promise<void> {
+    try {
+      if (this.failure) throw this.failure;
+      if (group.identities.length > 0) {
+        const blocks = this.blocksOf(group);
+        await this.root.batch(() => this.write(blocks, group.identities));
+      }
+    } catch (cause) {
+      // Seqs of later groups assume this one landed: refuse every further append.
+      this.failure ??= new FoldlineError('storage_failed', `the ledger at ${this.path} could not commit (${String(cause)}); reopen it`, {
+        status: 503,
+        cause,
+      });
+      group.reject(this.failure);
+      return;
+    }
+    for (const [position, run] of group.runs) this.durable.set(position, run.firstSeq + run.events.length - 1);
+    for (const [identity] of group.identities) this.pending.delete(identity);
+    group.head = this.durableHead();
+    group.resolve();
+    for (const position of group.runs.keys()) {
+      const { stream, shard } = parsePositionKey(position);
+      this.signal.notify(stream, shard);
+    }
+  }
+
+  /** The group's blocks, encoded before the batch starts: a throw inside it would commit the writes queued so far. */
+  private blocksOf(group: CommitGroup): Array<[BlockKey, Buffer]> {
+    const blocks: Array<[BlockKey, Buffer]> = [];
+    for (const [position, run] of group.runs) {
+      for (let start = 0; start < run.events.length; start += maxBlockEvents) {
+        const events = run.events.length <= maxBlockEvents ? run.events : run.events.slice(start, start + maxBlockEvents);
+        blocks.push([[position, run.firstSeq + start + events.length - 1], encodeBlock(events)]);
+      }
+    }
+    return blocks;
+  }
+
+  private write(blocks: Array<[BlockKey, Buffer]>, identities: CommitGroup['identities']): void {
+    for (const [key, bytes] of blocks) void this.records.put(key, bytes);
+    for (const [identity, { stream, shard, seq }] of identities) void this.identities.put(identityKey(identity), `${shard} ${seq} ${stream}`);
+  }
+
+  private durableHead(): Frontier {
+    const head = frontier();
+    for (const [position, seq] of this.durable) head[position] = String(seq);
+    return head;
+  }
+
+  /**
+   * What the ledger holds of an identity, pending or committed. Only the location is
+   * stored: the digest of the original is computed when a repeat needs it, so that new
+   * events never pay for canonical JSON.
+   */
+  private identityOf(identity: string): StoredIdentity | undefined {
+    const pending = this.pending.get(identity);
+    if (pending) return { stream: pending.stream, shard: pending.shard, seq: String(pending.seq), digest: digestOf(pending.event) };
+    const text = this.identities.get(identityKey(identity));
+    if (text === undefined) return undefined;
+    // `${shard} ${seq} ${stream}`: the stream last, whatever characters it holds.
+    const [, shard, seq, stream] = /^(\d+) (\d+) (.*)$/s.exec(text)! as unknown as [string, string, string, string];
+    return { stream, shard: Number(shard), seq, digest: digestOf(this.storedEvent(positionKey(stream, Number(shard)), Number(seq))) };
+  }
+
+  private storedEvent(position: string, seq: number): CloudEvent {
+    const recent = this.recentBlocks.get(position);
+    if (recent && seq <= recent.lastSeq && seq > recent.lastSeq - recent.events.length) {
+      return recent.events[seq - (recent.lastSeq - recent.events.length + 1)]!;
+    }
+    for (const { key, value } of this.records.getRange({ start: [position, seq], end: [position, Infinity], limit: 1 })) {
+      const events = this.blockEvents(position, key[1], value);
+      return events[seq - (key[1] - events.length + 1)]!;
+    }
+    throw new FoldlineError('corrupt', `record ${position}/${seq} of ${this.path} is missing`);
+  }
+
+  private blockEvents(position: string, lastSeq: number, bytes: Buffer): CloudEvent[] {
+    const recent = this.recentBlocks.get(position);
+    if (recent?.lastSeq === lastSeq) return recent.events;
+    const events = decodeBlock(bytes);
+    this.recentBlocks.set(position, { lastSeq, events });
+    return events;
+  }
+
+  private lastStoredSeq(position: string): number {
+    for (const key of this.records.getKeys({ start: [position, Infinity], end: [position, 0], reverse: true, limit: 1 })) return key[1];
+    return 0;
+  }
+
+  private position(stream: string, shard: number): string {
+    const shards = this.shardCounts.get(stream);
+    if (shards === undefined || !Number.isInteger(shard) || shard < 0 || shard >= shards) {
+      throw new FoldlineError('unknown_shard', `no shard ${shard} in stream ${JSON.stringify(stream)}`, { status: 404 });
+    }
+    return positionKey(stream, shard);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new FoldlineError('closed', 'the ledger is closed', { status: 503 });
+  }
+
+  private assertWritable(): void {
+    if (this.closing) throw new FoldlineError('closed', 'the ledger is closed', { status: 503 });
+    if (this.failure) throw this.failure;
+  }
+}
+
+/** UTF-8 bytes as the key (faithful: JSON text escapes lone surrogates), copied as is where an ordered-binary string key is encoded char by char. */
+function identityKey(identity: string): Buffer {
+  return Buffer.from(identity.length <= maxIdentityKeyLength ? identity : `#${createHash('sha256').update(identity).digest('base64url')}`);
+}
+
+function parseAfter(after: string): string {
+  if (!isSeq(after)) throw new FoldlineError('bad_position', `position ${JSON.stringify(after)} is not a sequence number`, { status: 400 });
+  return after;
+}
+
+/** The layout in a stable form: sorted by stream name, shard counts checked. */
+function layoutOf(streams: readonly StreamSpec[] | undefined, path: string): StreamSpec[] {
+  if (streams === undefined) {
+    throw new FoldlineError('no_layout', `data directory ${path} holds no ledger yet: give its streams to create one`);
+  }
+  for (const { name, shards } of streams) {
+    if (!Number.isInteger(shards) || shards < 1) throw new FoldlineError('bad_layout', `stream ${JSON.stringify(name)} needs a positive integer shard count`);
+  }
+  return streams.map(({ name, shards }) => ({ name, shards })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function describeLayout(streams: readonly StreamSpec[]): string {
+  return streams.map(({ name, shards }) => `${name}(${shards})`).join(', ');
+}

@@ -1,0 +1,158 @@
+import { frontierAdvance, frontierHas, positionKey, type Frontier } from '../crdt/index.js';
+import type { LedgerRecord } from '../ledger/types.js';
+import type { RecentIds } from './recentIds.js';
+import type { DeadLetter, EntityRecord, ProjectionDefinition } from './types.js';
+
+/** A consumer's progress while it folds: advanced in place, committed with the batch. */
+export interface Progress {
+  frontier: Frontier;
+  recent: RecentIds;
+}
+
+/**
+ * Entity records to fold into (initial state for unknown keys). `committed`: exactly what
+ * the store holds, never an object an earlier fold of this batch may have changed.
+ */
+export type LoadEntities = (definition: ProjectionDefinition, keys: readonly string[], committed: boolean) => Promise<EntityRecord[]>;
+
+interface WorkingEntity {
+  definition: ProjectionDefinition;
+  key: string;
+  record: EntityRecord;
+  /** Records folded into `record` in this batch, to fold again after a rejected event. */
+  applied: LedgerRecord[];
+  /** Reloaded after a rejected fold: the object loaded first may hold part of that fold. */
+  reloaded?: boolean;
+}
+
+type Target = { definition: ProjectionDefinition; key: string } | { definition: ProjectionDefinition; keysError: unknown };
+
+export function entityId(namespace: string, key: string): string {
+  return JSON.stringify([namespace, key]);
+}
+
+export function identityOf(record: LedgerRecord): string {
+  return JSON.stringify([record.event.source, record.event.id]);
+}
+
+/**
+ * Folds one batch of ledger records into working copies of the entities they touch.
+ * Skips records the progress frontier or the recent-id window already covers and
+ * entity folds the entity's own frontier covers (a replay after a partial commit). A
+ * fold that throws becomes a dead letter, and the entity is rebuilt without that event
+ * from its committed state, since a fold may have changed it before throwing.
+ */
+export class BatchFold {
+  private readonly entities = new Map<string, WorkingEntity>();
+  readonly deadLetters: DeadLetter[] = [];
+
+  constructor(
+    private readonly consumer: string,
+    private readonly definitionsOf: (stream: string) => readonly ProjectionDefinition[],
+    private readonly load: LoadEntities,
+    private readonly now: () => Date,
+  ) {}
+
+  async fold(records: readonly LedgerRecord[], progress: Progress): Promise<void> {
+    const planned = records
+      .filter((record) => !frontierHas(progress.frontier, positionKey(record.stream, record.shard), record.seq))
+      .map((record) => ({ record, targets: this.targetsOf(record) }));
+    await this.loadTargets(planned.flatMap(({ targets }) => targets));
+    for (const { record, targets } of planned) {
+      frontierAdvance(progress.frontier, positionKey(record.stream, record.shard), record.seq);
+      if (!progress.recent.add(identityOf(record))) continue;
+      for (const target of targets) {
+        if ('keysError' in target) {
+          this.deadLetter(target.definition, '', record, target.keysError);
+          continue;
+        }
+        const entity = this.entities.get(entityId(target.definition.name, target.key))!;
+        const error = foldInto(entity, record);
+        if (error !== undefined) {
+          this.deadLetter(entity.definition, entity.key, record, error);
+          await this.rebuild(entity);
+        }
+      }
+    }
+  }
+
+  /** The entities this batch changed, with their new records. */
+  changes(): Array<{ namespace: string; key: string; record: EntityRecord }> {
+    return [...this.entities.values()]
+      .filter((entity) => entity.applied.length > 0)
+      .map((entity) => ({ namespace: entity.definition.name, key: entity.key, record: entity.record }));
+  }
+
+  /** Ids of entities reloaded after a rejected fold: objects loaded before may hold part of it. */
+  reloaded(): string[] {
+    return [...this.entities].filter(([, entity]) => entity.reloaded).map(([id]) => id);
+  }
+
+  private targetsOf(record: LedgerRecord): Target[] {
+    return this.definitionsOf(record.stream).flatMap((definition): Target[] => {
+      try {
+        return [...new Set(definition.keysOf(record.event))].map((key) => ({ definition, key }));
+      } catch (keysError) {
+        return [{ definition, keysError }];
+      }
+    });
+  }
+
+  private async loadTargets(targets: readonly Target[]): Promise<void> {
+    const wanted = new Map<ProjectionDefinition, Set<string>>();
+    for (const target of targets) {
+      if ('keysError' in target || this.entities.has(entityId(target.definition.name, target.key))) continue;
+      const keys = wanted.get(target.definition) ?? new Set();
+      wanted.set(target.definition, keys.add(target.key));
+    }
+    for (const [definition, keySet] of wanted) {
+      const keys = [...keySet];
+      const records = await this.load(definition, keys, false);
+      keys.forEach((key, i) => this.entities.set(entityId(definition.name, key), { definition, key, record: records[i]!, applied: [] }));
+    }
+  }
+
+  private async rebuild(entity: WorkingEntity): Promise<void> {
+    let refold = entity.applied;
+    for (;;) {
+      entity.record = (await this.load(entity.definition, [entity.key], true))[0]!;
+      entity.applied = [];
+      entity.reloaded = true;
+      // Folds are pure, so what folded before folds again; should one not, it is rejected too.
+      const failed = refold.findIndex((record) => {
+        const error = foldInto(entity, record);
+        if (error !== undefined) this.deadLetter(entity.definition, entity.key, record, error);
+        return error !== undefined;
+      });
+      if (failed < 0) return;
+      refold = [...entity.applied, ...refold.slice(failed + 1)];
+    }
+  }
+
+  private deadLetter(definition: ProjectionDefinition, key: string, record: LedgerRecord, error: unknown): void {
+    this.deadLetters.push({
+      consumer: this.consumer,
+      projection: definition.name,
+      key,
+      position: positionKey(record.stream, record.shard),
+      seq: record.seq,
+      event: record.event,
+      reason: error instanceof Error ? error.message : String(error),
+      at: this.now().toISOString(),
+    });
+  }
+}
+
+/** Folds one record into an entity unless its frontier has it; returns what a fold threw. */
+function foldInto(entity: WorkingEntity, record: LedgerRecord): unknown {
+  const position = positionKey(record.stream, record.shard);
+  if (frontierHas(entity.record.frontier, position, record.seq)) return undefined;
+  try {
+    entity.record.state = entity.definition.fold(entity.record.state, record.event, entity.key, { position, seq: record.seq });
+  } catch (error) {
+    return error ?? new Error('fold threw without a reason');
+  }
+  frontierAdvance(entity.record.frontier, position, record.seq);
+  entity.applied.push(record);
+  return undefined;
+}

@@ -1,0 +1,124 @@
+import { FoldlineError } from '../ledger/errors.js';
+
+export interface KeyedQueueOptions {
+  /** Most tasks running at once (over all keys). */
+  concurrency: number;
+  /** Most tasks admitted and not yet finished; `push` waits for room beyond it. Default: unbounded. */
+  maxPending?: number;
+}
+
+interface Job {
+  key: string;
+  task: () => unknown;
+  resolve: (value: any) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Runs tasks with side effects: the tasks of one key strictly one after another in
+ * submission order, tasks of different keys concurrently under a limit. A failing task
+ * rejects its own promise only; the key's later tasks still run.
+ */
+export class KeyedQueue {
+  private readonly concurrency: number;
+  private readonly maxPending: number;
+  /** Admitted, unfinished tasks of each key; the head is running or about to. */
+  private readonly byKey = new Map<string, Job[]>();
+  /** Keys whose head task waits for a free slot, in the order they became ready. */
+  private readonly ready: string[] = [];
+  /** Pushes waiting for room, in submission order. */
+  private readonly admissions: Array<() => void> = [];
+  private running = 0;
+  private pendingCount = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(options: KeyedQueueOptions) {
+    if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
+      throw new FoldlineError('invalid_option', `concurrency must be a positive integer, not ${options.concurrency}`);
+    }
+    this.concurrency = options.concurrency;
+    this.maxPending = options.maxPending ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Admitted tasks not yet finished. */
+  get pending(): number {
+    return this.pendingCount;
+  }
+
+  push<T>(key: string, task: () => T | Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const admit = (): void => {
+        this.pendingCount++;
+        this.enqueue({ key, task, resolve, reject });
+      };
+      if (this.admissions.length === 0 && this.pendingCount < this.maxPending) admit();
+      else this.admissions.push(admit);
+    });
+  }
+
+  /** Resolves when there is room for another task without waiting (for producers that do not await results). */
+  space(): Promise<void> {
+    if (this.admissions.length === 0 && this.pendingCount < this.maxPending) return Promise.resolve();
+    return new Promise((resolve) => this.admissions.push(resolve));
+  }
+
+  /** Resolves once every task pushed so far has finished. */
+  onIdle(): Promise<void> {
+    if (this.pendingCount === 0 && this.admissions.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private enqueue(job: Job): void {
+    const queue = this.byKey.get(job.key);
+    if (queue) {
+      queue.push(job);
+      return;
+    }
+    this.byKey.set(job.key, [job]);
+    this.ready.push(job.key);
+    this.drain();
+  }
+
+  private drain(): void {
+    while (this.running < this.concurrency && this.ready.length > 0) {
+      const key = this.ready.shift()!;
+      this.running++;
+      this.start(this.byKey.get(key)![0]!);
+    }
+  }
+
+  private start(job: Job): void {
+    let result: unknown;
+    try {
+      result = job.task();
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    Promise.resolve(result).then(
+      (value) => {
+        job.resolve(value);
+        this.finish(job.key);
+      },
+      (error: unknown) => {
+        job.reject(error);
+        this.finish(job.key);
+      },
+    );
+  }
+
+  private finish(key: string): void {
+    this.running--;
+    this.pendingCount--;
+    const queue = this.byKey.get(key)!;
+    queue.shift();
+    if (queue.length > 0) this.ready.push(key);
+    else this.byKey.delete(key);
+    while (this.admissions.length > 0 && this.pendingCount < this.maxPending) this.admissions.shift()!();
+    this.drain();
+    if (this.pendingCount === 0 && this.admissions.length === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+}

@@ -1,0 +1,113 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CloudEvent, Receipt } from '../ledger/types.js';
+
+const cli = fileURLToPath(new URL('../bin/foldline.js', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function foldline(args: string[], input = ''): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+function cartEvent(id: string, customerId: string, quantity = 1): CloudEvent {
+  return {
+    specversion: '1.0',
+    id,
+    source: 'cli-test',
+    type: 'retail.cart.item-added',
+    time: '2024-01-01T00:00:00.000Z',
+    subject: customerId,
+    data: { customerId, sku: 'sku-1', quantity },
+  };
+}
+
+const ndjson = (lines: unknown[]): string => lines.map((line) => (typeof line === 'string' ? line : JSON.stringify(line))).join('\n') + '\n';
+const parseLines = <T>(text: string): T[] => text.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as T);
+
+describe('foldline ledger', () => {
+  let data: string;
+  beforeEach(async () => {
+    data = await mkdtemp(join(tmpdir(), 'foldline-cli-'));
+  });
+  afterEach(async () => {
+    await rm(data, { recursive: true, force: true });
+  });
+
+  it('explains append and read with --help', async () => {
+    const [append, read] = await Promise.all([foldline(['ledger', 'append', '--help']), foldline(['ledger', 'read', '--help'])]);
+    expect(append.code).toBe(0);
+    expect(append.stdout).toContain('--data <dir>');
+    expect(append.stdout).toContain('--shards <n>');
+    expect(append.stdout).toContain('line number');
+    expect(read.code).toBe(0);
+    for (const option of ['--stream <name>', '--shard <n>', '--after <seq>']) expect(read.stdout).toContain(option);
+  });
+
+  it('appends NDJSON with receipts in input order, then reads the records back', async () => {
+    const events = Array.from({ length: 30 }, (_, i) => cartEvent(`e${i}`, `c${i % 7}`));
+    const appended = await foldline(['ledger', 'append', '--data', data, '--shards', '2', '-'], ndjson([...events, '', events[3]]));
+    expect(appended.stderr).toBe('');
+    expect(appended.code).toBe(0);
+    const receipts = parseLines<Receipt>(appended.stdout);
+    expect(receipts.map((r) => r.id)).toEqual([...events.map((e) => e.id), 'e3']);
+    expect(receipts[30]).toEqual({ ...receipts[3]!, duplicate: true });
+
+    const read = await foldline(['ledger', 'read', '--data', data, '--stream', 'customer']);
+    expect(read.code).toBe(0);
+    const records = parseLines<{ stream: string; shard: number; seq: string; event: CloudEvent }>(read.stdout);
+    expect(records.map((r) => r.event.id).sort()).toEqual(events.map((e) => e.id).sort());
+    for (const record of records) {
+      expect(receipts.find((r) => r.id === record.event.id)).toMatchObject({ stream: record.stream, shard: record.shard, seq: record.seq });
+    }
+
+    const { shard, seq } = receipts[0]!;
+    const after = await foldline(['ledger', 'read', '--data', data, '--stream', 'customer', '--shard', String(shard), '--after', seq]);
+    const tail = parseLines<{ shard: number; seq: string }>(after.stdout);
+    expect(tail.every((r) => r.shard === shard && Number(r.seq) > Number(seq))).toBe(true);
+    expect(tail).toHaveLength(records.filter((r) => r.shard === shard).length - Number(seq));
+  });
+
+  it('stops at a bad line, naming it, and keeps the lines before it', async () => {
+    const first = cartEvent('a1', 'c1');
+    const conflicting = { ...first, data: { ...first.data, quantity: 9 } };
+    const notJson = await foldline(['ledger', 'append', '--data', data], ndjson([first, cartEvent('a2', 'c2'), '{"id": oops', cartEvent('a3', 'c3')]));
+    expect(notJson.code).toBe(1);
+    expect(notJson.stderr).toMatch(/line 3: not JSON/);
+    expect(parseLines<Receipt>(notJson.stdout).map((r) => r.id)).toEqual(['a1', 'a2']);
+
+    const conflict = await foldline(['ledger', 'append', '--data', data], ndjson([cartEvent('a4', 'c4'), conflicting, cartEvent('a5', 'c5'), { id: 'x' }]));
+    expect(conflict.code).toBe(1);
+    expect(conflict.stderr).toMatch(/line 2: .*already appended with different content/);
+    expect(parseLines<Receipt>(conflict.stdout).map((r) => r.id)).toEqual(['a4']);
+
+    const read = await foldline(['ledger', 'read', '--data', data, '--stream', 'customer']);
+    expect(parseLines<{ event: CloudEvent }>(read.stdout).map((r) => r.event.id).sort()).toEqual(['a1', 'a2', 'a4']);
+  });
+
+  it('refuses events that are not retail CloudEvents', async () => {
+    const unknownType = await foldline(['ledger', 'append', '--data', data], ndjson([{ ...cartEvent('u1', 'c1'), type: 'retail.unknown' }]));
+    expect(unknownType.code).toBe(1);
+    expect(unknownType.stderr).toMatch(/line 1: unknown event type "retail.unknown"/);
+    const noSubject = await foldline(['ledger', 'append', '--data', data], ndjson(['[1,2]', { id: 'n1' }]));
+    expect(noSubject.code).toBe(1);
+    expect(noSubject.stderr).toMatch(/line 1: not a JSON object/);
+  });
+});

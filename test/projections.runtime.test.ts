@@ -1,0 +1,287 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, counterAdd, counterValue, dict, frontier, lwwWrite, parseTime, positionKey, type Frontier } from '../crdt/index.js';
+import type { CloudEvent, Ledger } from '../ledger/types.js';
+import { EmbeddedStore } from '../projections/embeddedStore.js';
+import { MemoryStore } from '../projections/memoryStore.js';
+import { ProjectionRuntime, type CommitChange } from '../projections/runtime.js';
+import type { StateStore } from '../projections/types.js';
+import {
+  FaultyStore,
+  InjectedFault,
+  atLeastOnce,
+  dump,
+  newLedger,
+  projections,
+  tally,
+  tags,
+  testEvent,
+  type FaultMode,
+  type Tally,
+} from './support/projectionFixtures.js';
+
+const consumer = 'tests';
+const subjects = ['a', 'b', 'c', '__proto__', 'constructor'];
+
+const eventData = fc.record({
+  stream: fc.constantFrom('alpha' as const, 'beta' as const),
+  subject: fc.constantFrom(...subjects),
+  delta: fc.integer({ min: -5, max: 5 }),
+  label: fc.constantFrom('x', 'y', 'z'),
+  tag: fc.constantFrom('red', 'blue', '__proto__'),
+  ms: fc.integer({ min: 0, max: 5 }),
+});
+
+function eventsArb(options: { poison: boolean; maxLength: number }): fc.Arbitrary<CloudEvent[]> {
+  const flags = options.poison
+    ? fc.record({ poison: fc.integer({ min: 0, max: 9 }).map((n) => n === 0), badKeys: fc.integer({ min: 0, max: 9 }).map((n) => n === 0) })
+    : fc.constant({ poison: false, badKeys: false });
+  return fc.array(fc.tuple(eventData, flags), { maxLength: options.maxLength }).map((list) =>
+    list.map(([e, f], i) => testEvent(`e${i}`, e.stream, e.subject, { delta: e.delta, label: e.label, tag: e.tag, ...(f.poison ? { poison: true } : {}), ...(f.badKeys ? { badKeys: true } : {}) }, e.ms)),
+  );
+}
+
+function runtime(ledger: Ledger, store: StateStore, batchSize: number, idWindow?: number): ProjectionRuntime {
+  return new ProjectionRuntime({ consumer, ledger, store, projections: [...projections], batchSize, ...(idWindow === undefined ? {} : { idWindow }), cacheSize: 4 });
+}
+
+/** A frontier part way to `head`: each position cut at the given fraction. */
+function partOf(head: Frontier, cut: number): Frontier {
+  const part = frontier();
+  for (const position of Object.keys(head)) part[position] = String(Math.floor(Number(head[position]) * cut));
+  return part;
+}
+
+async function folded(ledger: Ledger, store: StateStore, options: { withFrontiers?: boolean } = {}): Promise<string> {
+  await runtime(ledger, store, 1000).catchUp();
+  return dump(store, consumer, options);
+}
+
+const fault = fc.record({
+  mode: fc.constantFrom<'between' | FaultMode>('between', 'before', 'after', 'partial'),
+  commitsBefore: fc.nat({ max: 4 }),
+  cut: fc.double({ min: 0, max: 1, noNaN: true }),
+  /** Go on with the runtime that failed instead of a fresh one. */
+  reuse: fc.boolean(),
+  chunk: fc.nat(),
+});
+
+const crashScenario = fc.record({
+  events: eventsArb({ poison: true, maxLength: 24 }),
+  chunks: fc.integer({ min: 1, max: 3 }),
+  faults: fc.array(fault, { maxLength: 4 }),
+  batchSize: fc.integer({ min: 1, max: 4 }),
+});
+
+/**
+ * Appends the events in chunks and, after each, runs runtimes that crash at the chosen
+ * points, finally one that catches up undisturbed; returns the stored result.
+ */
+type CrashScenario = typeof crashScenario extends fc.Arbitrary<infer T> ? T : never;
+
+async function foldWithCrashes(scenario: CrashScenario, store: StateStore): Promise<string> {
+  const { events, chunks, faults, batchSize } = scenario;
+  const ledger = newLedger();
+  const faulty = new FaultyStore(store);
+  let current = runtime(ledger, faulty, batchSize);
+  const size = Math.ceil(events.length / chunks);
+  for (let chunk = 0; chunk < chunks; chunk++) {
+    await ledger.append(events.slice(chunk * size, (chunk + 1) * size));
+    for (const f of faults.filter((f) => f.chunk % chunks === chunk)) {
+      if (!f.reuse) current = runtime(ledger, faulty, batchSize);
+      if (f.mode === 'between') {
+        await current.runUntil(partOf(await ledger.head(), f.cut));
+        continue;
+      }
+      faulty.arm(f.mode, f.commitsBefore);
+      await current.catchUp().catch((error: unknown) => {
+        if (!(error instanceof InjectedFault)) throw error;
+      });
+      faulty.disarm();
+    }
+  }
+  await runtime(ledger, faulty, batchSize).catchUp();
+  return dump(store, consumer);
+}
+
+describe('ProjectionRuntime properties', () => {
+  it('crashing between batches or inside a commit, then restarting, stores what one uninterrupted fold does (memory store)', async () => {
+    await fc.assert(
+      fc.asyncProperty(crashScenario, async (scenario) => {
+        const ledger = newLedger();
+        await ledger.append(scenario.events);
+        const expected = await folded(ledger, new MemoryStore());
+        expect(await foldWithCrashes(scenario, new MemoryStore())).toBe(expected);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('crashing between batches or inside a commit, then restarting, stores what one uninterrupted fold does (embedded store)', async () => {
+    await fc.assert(
+      fc.asyncProperty(crashScenario, async (scenario) => {
+        const ledger = newLedger();
+        await ledger.append(scenario.events);
+        const expected = await folded(ledger, new MemoryStore());
+        const path = await mkdtemp(join(tmpdir(), 'foldline-runtime-'));
+        const store = new EmbeddedStore({ path });
+        try {
+          expect(await foldWithCrashes(scenario, store)).toBe(expected);
+        } finally {
+          await store.close();
+          await rm(path, { recursive: true, force: true });
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('folds an event re-delivered at new positions once, across restarts', async () => {
+    const scenario = fc.record({
+      events: eventsArb({ poison: false, maxLength: 20 }),
+      copies: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 3 })), { maxLength: 10 }),
+      order: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 50, maxLength: 50 }),
+      cut: fc.double({ min: 0, max: 1, noNaN: true }),
+      batchSize: fc.integer({ min: 1, max: 4 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(scenario, async ({ events, copies, order, cut, batchSize }) => {
+        const redelivered = events.length === 0 ? [] : copies.flatMap(([i, n]) => Array.from({ length: n }, (_, c) => ({ ...events[i % events.length]!, id: `${events[i % events.length]!.id}~${c + 1}` })));
+        const all = [...events, ...redelivered]
+          .map((event, i) => ({ event, rank: order[i % order.length]! + i * 1e-9 }))
+          .sort((x, y) => x.rank - y.rank)
+          .map(({ event }) => event);
+        const inner = newLedger();
+        await inner.append(all);
+        const ledger = atLeastOnce(inner);
+        const store = new MemoryStore();
+        await runtime(ledger, store, batchSize).runUntil(partOf(await ledger.head(), cut));
+        await runtime(ledger, store, batchSize).catchUp();
+
+        const once = newLedger();
+        await once.append(events);
+        // Positions differ between the two ledgers, so compare states, not frontiers.
+        expect(await dump(store, consumer, { withFrontiers: false })).toBe(await folded(once, new MemoryStore(), { withFrontiers: false }));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('dead-letters events whose fold or keys throw, keeps the rest and the shard going', async () => {
+    await fc.assert(
+      fc.asyncProperty(eventsArb({ poison: true, maxLength: 24 }), fc.integer({ min: 1, max: 4 }), async (events, batchSize) => {
+        const ledger = newLedger();
+        const { receipts } = await ledger.append(events);
+        const store = new MemoryStore();
+        await runtime(ledger, store, batchSize).catchUp();
+
+        // The model: fold each event straight into plain maps, leaving out what throws.
+        const expectedTally = dict<Tally>();
+        const expectedTags = dict<ReturnType<typeof tags.initial>>();
+        const expectedLetters: string[] = [];
+        events.forEach((event, i) => {
+          const position = positionKey(receipts[i]!.stream, receipts[i]!.shard);
+          const seq = receipts[i]!.seq;
+          const data = event.data as { delta: number; label: string; tag: string; poison?: boolean; badKeys?: boolean };
+          if (data.poison) expectedLetters.push(canonicalJson(['tally', event.subject, position, seq]));
+          else {
+            const state = (expectedTally[event.subject] ??= tally.initial(event.subject));
+            counterAdd(state.count, position, data.delta);
+            state.last = lwwWrite(state.last ?? undefined, data.label, { t: parseTime(event.time), id: event.id, src: event.source });
+          }
+          if (receipts[i]!.stream !== 'beta') return;
+          if (data.badKeys) expectedLetters.push(canonicalJson(['tags', '', position, seq]));
+          else
+            for (const key of new Set(['*', data.tag])) {
+              if (data.poison) expectedLetters.push(canonicalJson(['tags', key, position, seq]));
+              else counterAdd((expectedTags[key] ??= tags.initial(key)), position, 1);
+            }
+        });
+
+        const stored = JSON.parse(await dump(store, consumer, { withFrontiers: false })) as { entities: unknown; deadLetters: Array<{ projection: string; key: string; position: string; seq: string; reason: string }> };
+        expect(canonicalJson(stored.entities)).toBe(canonicalJson({ tally: expectedTally, tags: expectedTags }));
+        expect(stored.deadLetters.map((l) => canonicalJson([l.projection, l.key, l.position, l.seq])).sort()).toEqual(expectedLetters.sort());
+        for (const letter of stored.deadLetters) expect(letter.reason).toMatch(/^(poisoned|no keys for) e\d+$/);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('ProjectionRuntime', () => {
+  it('tails the ledger, tells listeners after each commit, and stops after the batch in progress', async () => {
+    const ledger = newLedger();
+    const store = new MemoryStore();
+    const tailing = new ProjectionRuntime({ consumer, ledger, store, projections: [...projections] });
+    const changes: CommitChange[] = [];
+    const unsubscribe = tailing.onCommit((change) => changes.push(change));
+    tailing.start();
+    const covered = (head: Frontier): Promise<void> =>
+      new Promise((resolve) => {
+        const off = tailing.onCommit(({ frontier: f }) => {
+          if (Object.keys(head).every((p) => f[p] !== undefined && BigInt(f[p]!) >= BigInt(head[p]!))) {
+            off();
+            resolve();
+          }
+        });
+      });
+    const first = await ledger.append([testEvent('1', 'alpha', 'a', { delta: 2, label: 'x', tag: 't' }), testEvent('2', 'beta', 'a', { delta: 3, label: 'y', tag: 't' }, 5)]);
+    await covered(first.head);
+    const record = await tailing.get<Tally>('tally', 'a');
+    expect(counterValue(record!.state.count)).toBe(5);
+    expect(record!.state.last!.v).toBe('y');
+    expect(new Set(changes.flatMap((c) => c.entities.map((e) => `${e.namespace}/${e.key}`)))).toEqual(new Set(['tags/*', 'tags/t', 'tally/a']));
+    expect(tailing.frontier()).toEqual(expect.objectContaining(first.head));
+
+    unsubscribe();
+    await tailing.stop();
+    await ledger.append([testEvent('3', 'alpha', 'a', { delta: 10, label: 'z', tag: 't' })]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(counterValue((await store.get<Tally>('tally', 'a'))!.state.count)).toBe(5);
+    const afterStop = changes.length;
+    await tailing.catchUp();
+    expect(counterValue((await tailing.get<Tally>('tally', 'a'))!.state.count)).toBe(15);
+    expect(changes.length).toBe(afterStop);
+  });
+
+  it('retries a failed batch while tailing, from what the store holds', async () => {
+    const ledger = newLedger();
+    const store = new FaultyStore(new MemoryStore());
+    store.arm('before', 0);
+    const tailing = new ProjectionRuntime({ consumer, ledger, store, projections: [...projections], retryDelayMs: 5, logger: pino({ level: 'silent' }) });
+    const committed = new Promise<void>((resolve) => tailing.onCommit(() => resolve()));
+    tailing.start();
+    await ledger.append([testEvent('1', 'alpha', 'a', { delta: 4, label: 'x', tag: 't' })]);
+    await committed;
+    await tailing.stop();
+    expect(counterValue((await store.get<Tally>('tally', 'a'))!.state.count)).toBe(4);
+    expect(tailing.frontier()).toEqual(expect.objectContaining(await ledger.head()));
+  });
+
+  it('refuses a projection over a stream the ledger does not have, and two projections of one name', () => {
+    const ledger = newLedger();
+    expect(() => new ProjectionRuntime({ consumer, ledger, store: new MemoryStore(), projections: [{ ...tally, streams: ['gamma'] }] })).toThrow(
+      expect.objectContaining({ code: 'unknown_stream' }),
+    );
+    expect(() => new ProjectionRuntime({ consumer, ledger, store: new MemoryStore(), projections: [tally, tally] })).toThrow(
+      expect.objectContaining({ code: 'duplicate_projection' }),
+    );
+  });
+
+  it('forgets re-deliveries only within the id window', async () => {
+    const inner = newLedger();
+    const event = testEvent('1', 'alpha', 'a', { delta: 1, label: 'x', tag: 't' });
+    await inner.append([event, testEvent('2', 'alpha', 'b', { delta: 1, label: 'x', tag: 't' }), { ...event, id: '1~1' }]);
+    const count = async (idWindow: number): Promise<number> => {
+      const store = new MemoryStore();
+      await runtime(atLeastOnce(inner), store, 1, idWindow).catchUp();
+      return counterValue((await store.get<Tally>('tally', 'a'))!.state.count);
+    };
+    expect(await count(2)).toBe(1);
+    expect(await count(1)).toBe(2);
+  });
+});

@@ -1,0 +1,27 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EmbeddedStore } from '../projections/embeddedStore.js';
+import type { StateStore } from '../projections/types.js';
+import { stateStoreContract } from './contract/stateStore.contract.js';
+
+stateStoreContract(
+  'embedded (LMDB)',
+  async () => {
+    const path = await mkdtemp(join(tmpdir(), 'foldline-store-'));
+    let store: StateStore = new EmbeddedStore({ path });
+    return {
+      store,
+      reopen: async () => {
+        await store.close();
+        store = new EmbeddedStore({ path });
+        return store;
+      },
+      dispose: async () => {
+        await store.close();
+        await rm(path, { recursive: true, force: true });
+      },
+    };
+  },
+  { durable: true },
+);
