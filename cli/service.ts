@@ -54,7 +54,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const ledger = await EmbeddedLedger.open({ path: join(options.dataDir, 'ledger'), streams: retailStreams(options.shards), route: retailRouter });
   if (options.demo) await loadDemoHistory(ledger, logger);
   const store = new EmbeddedStore({ path: join(options.dataDir, 'state') });
-  const runtime = new ProjectionRuntime({ consumer, ledger, store, projections: retailProjections, logger: logger.child({ layer: 'projections' }) });
+  // The embedded ledger refuses a repeated (source, id) at append: no id window is needed.
+  const runtime = new ProjectionRuntime({ consumer, ledger, store, projections: retailProjections, idWindow: 0, logger: logger.child({ layer: 'projections' }) });
   const views = new ViewEngine({
     source: runtime,
     views: retailViews,

@@ -53,6 +53,13 @@ export function frontierCovers(f: Frontier, required: Frontier): boolean {
   return true;
 }
 
+export function frontiersEqual(a: Frontier, b: Frontier): boolean {
+  const positions = Object.keys(a);
+  if (positions.length !== Object.keys(b).length) return false;
+  for (const position of positions) if (a[position] !== b[position]) return false;
+  return true;
+}
+
 /** Whether position `seq` of `position` is already reflected by `f`. */
 export function frontierHas(f: Frontier, position: string, seq: string): boolean {
   const seen = f[position];

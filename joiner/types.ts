@@ -30,9 +30,9 @@ export interface ViewDefinition<V = unknown> {
 /** Where view inputs come from: a projection runtime (or several, behind one facade). */
 export interface EntitySource {
   get<S>(namespace: string, key: string): Promise<EntityRecord<S> | undefined>;
-  /** Everything folded and committed so far. */
+  /** Everything folded so far. */
   frontier(): Frontier;
-  /** Called after every durable commit, in commit order. */
+  /** Called after every folded batch (its records durable in the ledger), in order. */
   onCommit(listener: (change: CommitChange) => void): () => void;
 }
 

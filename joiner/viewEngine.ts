@@ -1,4 +1,4 @@
-import { canonicalJson, frontierCovers, type Frontier } from '../crdt/index.js';
+import { canonicalJson, frontierCovers, frontiersEqual, type Frontier } from '../crdt/index.js';
 import { FoldlineError } from '../ledger/errors.js';
 import { computeView, type Computed } from './compute.js';
 import { EntityCache } from './entityCache.js';
@@ -50,6 +50,7 @@ export class ViewEngine {
   private readonly waiters = new FrontierWaiters();
   private readonly recomputeQueue = new Set<string>();
   private draining: Promise<void> | undefined;
+  private sharedFrontier: Frontier | undefined;
   private readonly unsubscribedViewsKept: number;
   private readonly detach: () => void;
   private readonly onError: (error: unknown, view: string, key: string) => void;
@@ -70,9 +71,15 @@ export class ViewEngine {
     return [...this.definitions.keys()];
   }
 
-  /** Everything committed so far; views read now reflect at least this. */
+  /**
+   * Everything folded so far; views read now reflect at least this. The same object while
+   * it does not change, so that values computed after one commit share it (and its token).
+   * Never mutated.
+   */
   frontier(): Frontier {
-    return this.options.source.frontier();
+    const current = this.options.source.frontier();
+    if (this.sharedFrontier === undefined || !frontiersEqual(current, this.sharedFrontier)) this.sharedFrontier = current;
+    return this.sharedFrontier;
   }
 
   /** Resolves once everything `required` covers is folded; 503 `not_caught_up` after `waitMs`. */

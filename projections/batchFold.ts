@@ -48,7 +48,7 @@ export class BatchFold {
 
   constructor(
     private readonly consumer: string,
-    private readonly definitionsOf: (stream: string) => readonly ProjectionDefinition[],
+    private readonly definitionsOf: (stream: string, type: string) => readonly ProjectionDefinition[],
     private readonly load: LoadEntities,
     private readonly now: () => Date,
   ) {}
@@ -89,7 +89,7 @@ export class BatchFold {
   }
 
   private targetsOf(record: LedgerRecord): Target[] {
-    return this.definitionsOf(record.stream).flatMap((definition): Target[] => {
+    return this.definitionsOf(record.stream, record.event.type).flatMap((definition): Target[] => {
       try {
         return [...new Set(definition.keysOf(record.event))].map((key) => ({ definition, key }));
       } catch (keysError) {

@@ -1,12 +1,7 @@
 import { positionKey } from '../crdt/index.js';
 import type { LedgerRecord } from '../ledger/types.js';
+import { ProjectionRouting } from './routing.js';
 import type { FoldContext, ProjectionDefinition } from './types.js';
-
-/** The projections that read one stream, their states resolved once, and a context per shard. */
-interface StreamFold {
-  targets: Array<{ definition: ProjectionDefinition; states: Map<string, unknown> }>;
-  contexts: Array<{ -readonly [P in keyof FoldContext]: FoldContext[P] }>;
-}
 
 /**
  * Entity states held in memory and folded record by record with no I/O, no checkpoint and
@@ -15,27 +10,22 @@ interface StreamFold {
  */
 export class EntityStates {
   private readonly namespaces = new Map<string, Map<string, unknown>>();
-  private readonly byStream = new Map<string, StreamFold>();
+  private readonly routing: ProjectionRouting;
+  /** One context per shard with its seq moved along (folds read it only while they run). */
+  private readonly contexts = new Map<string, Array<{ -readonly [P in keyof FoldContext]: FoldContext[P] }>>();
 
   constructor(private readonly definitions: readonly ProjectionDefinition[]) {
-    for (const definition of definitions) {
-      const target = { definition, states: this.states(definition.name) };
-      for (const stream of definition.streams) {
-        const fold = this.byStream.get(stream) ?? { targets: [], contexts: [] };
-        fold.targets.push(target);
-        this.byStream.set(stream, fold);
-      }
-    }
+    this.routing = new ProjectionRouting(definitions);
   }
 
   fold(record: LedgerRecord): void {
-    const stream = this.byStream.get(record.stream);
-    if (!stream) return;
-    // One context per shard with its seq moved along (folds read it only while they run): no
-    // allocation per record, and one position string, so counters keyed by it look up fast.
-    const context = stream.contexts[record.shard] ?? (stream.contexts[record.shard] = { position: positionKey(record.stream, record.shard), seq: '' });
+    const definitions = this.routing.projectionsFor(record.stream, record.event.type);
+    if (definitions.length === 0) return;
+    const shards = this.contexts.get(record.stream) ?? this.contexts.set(record.stream, []).get(record.stream)!;
+    const context = shards[record.shard] ?? (shards[record.shard] = { position: positionKey(record.stream, record.shard), seq: '' });
     context.seq = record.seq;
-    for (const { definition, states } of stream.targets) {
+    for (const definition of definitions) {
+      const states = this.states(definition.name);
       for (const key of definition.keysOf(record.event)) {
         const state = states.get(key);
         const folded = definition.fold(state ?? definition.initial(key), record.event, key, context);

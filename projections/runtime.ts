@@ -7,6 +7,7 @@ import type { Ledger } from '../ledger/types.js';
 import { BatchFold, entityId, type Progress } from './batchFold.js';
 import { LruCache } from './lruCache.js';
 import { RecentIds } from './recentIds.js';
+import { ProjectionRouting } from './routing.js';
 import type { EntityRecord, ProjectionDefinition, StateStore } from './types.js';
 
 export interface ProjectionRuntimeOptions {
@@ -15,9 +16,13 @@ export interface ProjectionRuntimeOptions {
   ledger: Ledger;
   store: StateStore;
   projections: readonly ProjectionDefinition<any>[];
-  /** Records read from each shard per batch. Default 500. */
+  /** Records read from each shard per batch. Default 2,000. */
   batchSize?: number;
-  /** Event identities remembered to drop re-deliveries at new positions. Default 10,000. */
+  /**
+   * Event identities remembered to drop re-deliveries at new positions (at-least-once
+   * sources). Default 10,000. The window is written with every checkpoint, so 0 suits a
+   * ledger that already refuses a repeated identity, as the embedded one does.
+   */
   idWindow?: number;
   /** Committed entity records kept decoded. Default 10,000. */
   cacheSize?: number;
@@ -33,7 +38,7 @@ export interface EntityChange<S = unknown> {
   record: EntityRecord<S>;
 }
 
-/** What one durable commit changed. Shared with every listener: read, do not modify. */
+/** What one folded batch changed. Shared with every listener: read, do not modify. */
 export interface CommitChange {
   entities: EntityChange[];
   frontier: Frontier;
@@ -61,7 +66,7 @@ export class ProjectionRuntime {
   private readonly ledger: Ledger;
   private readonly store: StateStore;
   private readonly shards: ShardRef[];
-  private readonly definitionsByStream = new Map<string, ProjectionDefinition[]>();
+  private readonly routing: ProjectionRouting;
   private readonly batchSize: number;
   private readonly idWindow: number;
   private readonly retryDelayMs: number;
@@ -74,6 +79,8 @@ export class ProjectionRuntime {
   /** Working progress; undefined until loaded, and again after a failed batch. */
   private progress: Progress | undefined;
   private committed: Frontier = frontier();
+  /** At least `committed`: folded, published, its commit maybe still in progress. */
+  private folded: Frontier = frontier();
   private readonly listeners = new Set<CommitListener>();
   /** Batches run one at a time, whoever asks (the tail loop, runUntil). */
   private batchLock: Promise<unknown> = Promise.resolve();
@@ -83,7 +90,7 @@ export class ProjectionRuntime {
     this.consumer = options.consumer;
     this.ledger = options.ledger;
     this.store = options.store;
-    this.batchSize = positiveInteger('batchSize', options.batchSize ?? 500);
+    this.batchSize = positiveInteger('batchSize', options.batchSize ?? 2000);
     this.idWindow = options.idWindow ?? 10_000;
     this.retryDelayMs = options.retryDelayMs ?? 1_000;
     this.logger = options.logger ?? (defaultLogger ??= pino({ name: 'foldline.projections' }));
@@ -94,24 +101,29 @@ export class ProjectionRuntime {
     for (const definition of options.projections) {
       if (names.has(definition.name)) throw new FoldlineError('duplicate_projection', `two projections are named ${JSON.stringify(definition.name)}`);
       names.add(definition.name);
-      for (const stream of new Set(definition.streams)) {
+      for (const stream of definition.streams) {
         if (!this.ledger.streams.some((spec) => spec.name === stream)) {
           throw new FoldlineError('unknown_stream', `projection ${JSON.stringify(definition.name)} reads stream ${JSON.stringify(stream)}, which the ledger does not have`);
         }
-        this.definitionsByStream.set(stream, [...(this.definitionsByStream.get(stream) ?? []), definition]);
       }
     }
+    this.routing = new ProjectionRouting(options.projections);
+    const streams = new Set(this.routing.streams());
     this.shards = this.ledger.streams
-      .filter((spec) => this.definitionsByStream.has(spec.name))
+      .filter((spec) => streams.has(spec.name))
       .flatMap((spec) => Array.from({ length: spec.shards }, (_, shard) => ({ stream: spec.name, shard, position: positionKey(spec.name, shard) })));
   }
 
-  /** The positions folded and committed so far (empty until the checkpoint is loaded by a first batch). */
+  /**
+   * The positions folded so far (empty until the checkpoint is loaded by a first batch).
+   * A batch counts once folded, before its commit completes: its records are durable in
+   * the ledger, so should the commit fail, folding them again gives the same states.
+   */
   frontier(): Frontier {
-    return mergeFrontiers(this.committed);
+    return mergeFrontiers(this.folded, this.committed);
   }
 
-  /** Calls `listener` after each durable commit; returns the unsubscribe function. */
+  /** Calls `listener` after each folded batch, before its commit completes; returns the unsubscribe function. */
   onCommit(listener: CommitListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -189,15 +201,17 @@ export class ProjectionRuntime {
       );
       const records = reads.flat();
       if (records.length === 0) return false;
-      const batch = new BatchFold(this.consumer, (stream) => this.definitionsByStream.get(stream) ?? [], (definition, keys, committed) => this.loadWorking(definition, keys, committed), this.now);
+      const batch = new BatchFold(this.consumer, (stream, type) => this.routing.projectionsFor(stream, type), (definition, keys, committed) => this.loadWorking(definition, keys, committed), this.now);
       await batch.fold(records, progress);
       const entities = batch.changes();
       const checkpoint = { frontier: mergeFrontiers(progress.frontier), recentIds: progress.recent.toArray() };
-      await this.store.commit({ consumer: this.consumer, entities, checkpoint, deadLetters: batch.deadLetters });
-      this.committed = checkpoint.frontier;
       for (const id of batch.reloaded()) this.cache.delete(id);
       for (const { namespace, key, record } of entities) this.cache.set(entityId(namespace, key), record);
+      // Listeners hear of the batch before its commit: effect after cause need not wait for a disk.
+      this.folded = checkpoint.frontier;
       this.publish({ entities, frontier: mergeFrontiers(checkpoint.frontier) });
+      await this.store.commit({ consumer: this.consumer, entities, checkpoint, deadLetters: batch.deadLetters });
+      this.committed = checkpoint.frontier;
       return true;
     } catch (error) {
       // The store may or may not hold the batch: start again from what it holds.

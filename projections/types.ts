@@ -19,6 +19,8 @@ export interface ProjectionDefinition<S = unknown> {
   /** Also the namespace its entity states are stored under. */
   readonly name: string;
   readonly streams: readonly string[];
+  /** The event types it folds; absent: every type of its streams. Others never reach `keysOf`. */
+  readonly types?: readonly string[];
   /** The entity keys an event touches (none: the projection ignores it). */
   keysOf(event: CloudEvent): readonly string[];
   initial(key: string): S;

@@ -44,8 +44,6 @@ export interface ProductState {
   attributes: LwwMap<string>;
   images: GSet;
   discontinued: boolean;
-  /** `product-viewed` count, one replica per ledger shard. */
-  views: PnCounter;
 }
 
 export interface CustomerState {
@@ -72,16 +70,11 @@ export const recentlyViewedSize = 10;
 
 export const productProjection: ProjectionDefinition<ProductState> = {
   name: 'product',
-  streams: ['product', 'customer'],
-  keysOf: (event) =>
-    event.type.startsWith('retail.product.') || event.type === 'retail.customer.product-viewed' ? [dataOf<{ sku: string }>(event).sku] : [],
-  initial: () => ({ prices: [], attributes: lwwMap(), images: [], discontinued: false, views: pnCounter() }),
-  fold(state, event, _key, context) {
-    // Views first, and stamps only where a write needs one: most events here are views.
+  streams: ['product'],
+  keysOf: (event) => [event.subject],
+  initial: () => ({ prices: [], attributes: lwwMap(), images: [], discontinued: false }),
+  fold(state, event) {
     switch (event.type) {
-      case 'retail.customer.product-viewed':
-        counterAdd(state.views, context.position, 1);
-        break;
       case 'retail.product.created': {
         const s = stampOf(event);
         const data = dataOf<ProductCreated>(event);
@@ -116,8 +109,24 @@ export const productProjection: ProjectionDefinition<ProductState> = {
     attributes: mergeLwwMaps(a.attributes, b.attributes),
     images: mergeGSets(a.images, b.images),
     discontinued: a.discontinued || b.discontinued,
-    views: mergeCounters(a.views, b.views),
   }),
+};
+
+/**
+ * `product-viewed` counts per sku, one counter replica per ledger shard. Kept apart from the
+ * product so that the most frequent event rewrites a few bytes, not the whole product.
+ */
+export const productViewsProjection: ProjectionDefinition<PnCounter> = {
+  name: 'productViews',
+  streams: ['customer'],
+  types: ['retail.customer.product-viewed'],
+  keysOf: (event) => (event.type === 'retail.customer.product-viewed' ? [dataOf<{ sku: string }>(event).sku] : []),
+  initial: () => pnCounter(),
+  fold(state, _event, _key, context) {
+    counterAdd(state, context.position, 1);
+    return state;
+  },
+  merge: mergeCounters,
 };
 
 function setAttributes(attributes: LwwMap<string>, changes: Record<string, string | null>, s: Stamp): void {
@@ -127,6 +136,7 @@ function setAttributes(attributes: LwwMap<string>, changes: Record<string, strin
 export const customerProjection: ProjectionDefinition<CustomerState> = {
   name: 'customer',
   streams: ['customer'],
+  types: ['retail.cart.item-added', 'retail.cart.item-removed', 'retail.customer.product-viewed'],
   keysOf: (event) =>
     event.type === 'retail.cart.item-added' || event.type === 'retail.cart.item-removed' || event.type === 'retail.customer.product-viewed'
       ? [event.subject]
@@ -154,6 +164,7 @@ export const customerProjection: ProjectionDefinition<CustomerState> = {
 export const orderProjection: ProjectionDefinition<OrderState> = {
   name: 'order',
   streams: ['customer'],
+  types: ['retail.order.placed'],
   keysOf: (event) => (event.type === 'retail.order.placed' ? [dataOf<{ orderId: string }>(event).orderId] : noKeys),
   initial: () => ({}),
   fold(state, event) {
@@ -189,10 +200,16 @@ const noKeys: readonly string[] = [];
 const noEntries: IndexEntries = [];
 
 /** A grow-only index from some key of an event to one member, e.g. category → skus. */
-function indexProjection(name: string, stream: string, entries: (event: CloudEvent) => IndexEntries): ProjectionDefinition<IndexState> {
+function indexProjection(
+  name: string,
+  stream: string,
+  types: readonly string[],
+  entries: (event: CloudEvent) => IndexEntries,
+): ProjectionDefinition<IndexState> {
   return {
     name,
     streams: [stream],
+    types,
     keysOf(event) {
       const list = entries(event);
       if (list.length <= 1) return list.length === 0 ? noKeys : [list[0]![0]];
@@ -207,19 +224,19 @@ function indexProjection(name: string, stream: string, entries: (event: CloudEve
   };
 }
 
-export const categoryProductsProjection = indexProjection('categoryProducts', 'product', (event) => {
+export const categoryProductsProjection = indexProjection('categoryProducts', 'product', ['retail.product.created', 'retail.product.category-changed'], (event) => {
   if (event.type !== 'retail.product.created' && event.type !== 'retail.product.category-changed') return noEntries;
   const data = dataOf<{ sku: string; category: string }>(event);
   return [[data.category, data.sku]];
 });
 
-export const skuOrdersProjection = indexProjection('skuOrders', 'customer', (event) => {
+export const skuOrdersProjection = indexProjection('skuOrders', 'customer', ['retail.order.placed'], (event) => {
   if (event.type !== 'retail.order.placed') return noEntries;
   const data = dataOf<{ orderId: string; lines: OrderLine[] }>(event);
   return data.lines.map((line): [string, string] => [line.sku, data.orderId]);
 });
 
-export const storeStaffProjection = indexProjection('storeStaff', 'salesperson', (event) => {
+export const storeStaffProjection = indexProjection('storeStaff', 'salesperson', ['retail.salesperson.registered'], (event) => {
   if (event.type !== 'retail.salesperson.registered') return noEntries;
   const data = dataOf<{ salespersonId: string; store: string }>(event);
   return [[data.store, data.salespersonId]];
@@ -227,6 +244,7 @@ export const storeStaffProjection = indexProjection('storeStaff', 'salesperson',
 
 export const retailProjections: readonly ProjectionDefinition[] = [
   productProjection,
+  productViewsProjection,
   customerProjection,
   orderProjection,
   salespersonProjection,

@@ -1,4 +1,4 @@
-import { compareStrings, counterValue, formatTime, historyAsOf, historyLatest, lwwMapValues } from '../crdt/index.js';
+import { compareStrings, counterValue, type PnCounter, formatTime, historyAsOf, historyLatest, lwwMapValues } from '../crdt/index.js';
 import type { Lookup, ViewDefinition } from '../joiner/types.js';
 import type { OrderLine } from './events.js';
 import type { CustomerState, IndexState, OrderState, ProductState, SalespersonState } from './projections.js';
@@ -52,7 +52,7 @@ export const productView: ViewDefinition = {
       attributes: lwwMapValues(state.attributes),
       images: state.images,
       discontinued: state.discontinued,
-      views: counterValue(state.views),
+      views: counterValue(lookup.get<PnCounter>('productViews', sku) ?? {}),
       unitsSold,
     };
   },

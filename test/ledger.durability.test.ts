@@ -8,21 +8,10 @@ import { canonicalJson, positionKey } from '../crdt/index.js';
 import { EmbeddedLedger } from '../ledger/embeddedLedger.js';
 import type { CloudEvent, LedgerRecord, Receipt } from '../ledger/types.js';
 import { retailRouter } from '../retail/streams.js';
+import { Random } from '../retail/random.js';
 
 const cli = fileURLToPath(new URL('../bin/foldline.js', import.meta.url));
 const kills = 20;
-
-/** A small seeded generator, so that a failure can be replayed from the seed in its message. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 function cartEvent(n: number): CloudEvent {
   const customerId = `c${n % 37}`;
@@ -87,7 +76,8 @@ async function appendUntilKilled(next: () => number, resend: () => number | unde
 
 it(`keeps every acknowledged append across ${kills} SIGKILLs of the appending process`, async () => {
   const seed = Date.now();
-  const rand = random(seed);
+  const generator = new Random(seed);
+  const rand = (): number => generator.next();
   const context = `seed ${seed}`;
   let sent = 0;
   const next = (): number => sent++;

@@ -253,10 +253,10 @@ describe('ProjectionRuntime', () => {
     const store = new FaultyStore(new MemoryStore());
     store.arm('before', 0);
     const tailing = new ProjectionRuntime({ consumer, ledger, store, projections: [...projections], retryDelayMs: 5, logger: pino({ level: 'silent' }) });
-    const committed = new Promise<void>((resolve) => tailing.onCommit(() => resolve()));
     tailing.start();
     await ledger.append([testEvent('1', 'alpha', 'a', { delta: 4, label: 'x', tag: 't' })]);
-    await committed;
+    // Listeners hear of a batch before its commit: wait for the store itself.
+    while ((await store.get('tally', 'a')) === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
     await tailing.stop();
     expect(counterValue((await store.get<Tally>('tally', 'a'))!.state.count)).toBe(4);
     expect(tailing.frontier()).toEqual(expect.objectContaining(await ledger.head()));

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyedQueue } from '../../projections/keyedQueue.js';
+import { Random } from '../../retail/random.js';
 import type { BenchReport, BenchRow } from '../report.js';
 
 /*
@@ -22,18 +23,6 @@ interface Event {
   index: number;
 }
 
-/** mulberry32: a small seeded generator so every run draws the same keys. */
-function random(seedValue: number): () => number {
-  let state = seedValue >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 const distributions: Record<string, (draw: () => number) => number> = {
   // Every key equally likely.
   uniform: (draw) => Math.floor(draw() * keys),
@@ -50,7 +39,8 @@ const distributions: Record<string, (draw: () => number) => number> = {
 };
 
 function generate(pick: (draw: () => number) => number): Event[] {
-  const draw = random(seed);
+  const generator = new Random(seed);
+  const draw = (): number => generator.next();
   return Array.from({ length: events }, (_, index) => ({ key: `key-${pick(draw)}`, index }));
 }
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Frontier } from '../../crdt/index.js';
 import type { ViewValue } from '../../joiner/types.js';
 import { FoldlineError } from '../../ledger/errors.js';
 import { encodeToken } from '../../ledger/token.js';
@@ -37,11 +38,15 @@ interface Subscription {
 
 /** A ViewValue's frame, built once however many subscribers it goes to. */
 const viewFrames = new WeakMap<ViewValue, string>();
+/** Tokens by frontier object: the values recomputed after one commit share their frontier. */
+const tokens = new WeakMap<Frontier, string>();
 
 function viewFrame(value: ViewValue): string {
   let frame = viewFrames.get(value);
   if (frame === undefined) {
-    frame = JSON.stringify({ op: 'view', view: value.view, key: value.key, token: encodeToken(value.frontier), value: value.value });
+    let token = tokens.get(value.frontier);
+    if (token === undefined) tokens.set(value.frontier, (token = encodeToken(value.frontier)));
+    frame = JSON.stringify({ op: 'view', view: value.view, key: value.key, token, value: value.value });
     viewFrames.set(value, frame);
   }
   return frame;

@@ -47,7 +47,9 @@ export function Leaderboard({ stores }) {
           ${stores.map((id) => html`<option value=${id}>${labelOf(id)}</option>`)}
         </select>
       </header>
-      ${!salespeople
+      ${state?.error?.code === 'forbidden'
+        ? html`<p class="muted empty" data-testid="leaderboard-staff-only">Store staff see the leaderboard here.</p>`
+        : !salespeople
         ? html`<${Pending} state=${state} what="the leaderboard" />`
         : salespeople.length === 0
           ? html`<p class="muted empty">No salespeople at this store yet.</p>`

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { postEvents } from '../../cli/postEvents.js';
 import { canonicalJson } from '../../crdt/index.js';
 import type { CloudEvent } from '../../ledger/types.js';
+import { Random } from '../../retail/random.js';
 import { viewKeysOf } from '../retail/viewKeys.js';
 import { startServer, type ServerProcess } from './serverProcess.js';
 
@@ -19,19 +20,12 @@ const bin = fileURLToPath(new URL('../../bin/foldline.js', import.meta.url));
 const work = await mkdtemp(join(tmpdir(), 'foldline-convergence-'));
 const log = (message: string): void => void process.stderr.write(`${message}\n`);
 
-/** Seeded Fisher–Yates (mulberry32), so a failing run can be repeated. */
+/** Seeded Fisher–Yates, so that a failing run can be repeated. */
 function shuffled<T>(items: T[], seed: number): T[] {
-  let a = seed >>> 0;
-  const random = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new Random(seed);
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
+    const j = random.int(i + 1);
     [out[i], out[j]] = [out[j]!, out[i]!];
   }
   return out;
