@@ -1,6 +1,7 @@
 import * as Automerge from '@automerge/automerge';
 import type { LedgerRecord } from '../ledger/types.js';
 import type { RetailEventData } from '../retail/eventData.js';
+import { ProjectionRouting } from '../projections/routing.js';
 import { recentlyViewedSize, retailProjections } from '../retail/projections.js';
 
 /*
@@ -16,9 +17,10 @@ type Updater = (doc: Fields, record: LedgerRecord, key: string) => void;
 export class AutomergeRetailFold {
   readonly docs = new Map<string, Automerge.Doc<Fields>>();
 
+  private readonly routing = new ProjectionRouting(retailProjections);
+
   fold(record: LedgerRecord): void {
-    for (const definition of retailProjections) {
-      if (!definition.streams.includes(record.stream)) continue;
+    for (const definition of this.routing.projectionsFor(record.stream, record.event.type)) {
       const update = updaters[definition.name]!;
       for (const key of definition.keysOf(record.event)) {
         const id = `${definition.name}/${key}`;
@@ -32,7 +34,9 @@ export class AutomergeRetailFold {
 function initial(namespace: string): Fields {
   switch (namespace) {
     case 'product':
-      return { attributes: {}, images: {}, discontinued: false, views: new Automerge.Counter(0) };
+      return { attributes: {}, images: {}, discontinued: false };
+    case 'productViews':
+      return { views: new Automerge.Counter(0) };
     case 'customer':
       return { cart: {}, recent: {} };
     case 'salesperson':
@@ -78,10 +82,10 @@ const updaters: Record<string, Updater> = {
       case 'retail.product.discontinued':
         doc.discontinued = true;
         break;
-      case 'retail.customer.product-viewed':
-        (doc.views as Automerge.Counter).increment(1);
-        break;
     }
+  },
+  productViews(doc) {
+    (doc.views as Automerge.Counter).increment(1);
   },
   customer(doc, { event }) {
     const data = event.data as unknown as RetailEventData['retail.cart.item-added'];

@@ -120,7 +120,7 @@ export const productViewsProjection: ProjectionDefinition<PnCounter> = {
   name: 'productViews',
   streams: ['customer'],
   types: ['retail.customer.product-viewed'],
-  keysOf: (event) => (event.type === 'retail.customer.product-viewed' ? [dataOf<{ sku: string }>(event).sku] : []),
+  keysOf: (event) => [dataOf<{ sku: string }>(event).sku],
   initial: () => pnCounter(),
   fold(state, _event, _key, context) {
     counterAdd(state, context.position, 1);
@@ -137,10 +137,7 @@ export const customerProjection: ProjectionDefinition<CustomerState> = {
   name: 'customer',
   streams: ['customer'],
   types: ['retail.cart.item-added', 'retail.cart.item-removed', 'retail.customer.product-viewed'],
-  keysOf: (event) =>
-    event.type === 'retail.cart.item-added' || event.type === 'retail.cart.item-removed' || event.type === 'retail.customer.product-viewed'
-      ? [event.subject]
-      : noKeys,
+  keysOf: (event) => [event.subject],
   initial: () => ({ cart: dict<PnCounter>(), recent: topK(recentlyViewedSize) }),
   fold(state, event, _key, context) {
     const data = dataOf<{ sku: string; quantity: number }>(event);
@@ -165,7 +162,7 @@ export const orderProjection: ProjectionDefinition<OrderState> = {
   name: 'order',
   streams: ['customer'],
   types: ['retail.order.placed'],
-  keysOf: (event) => (event.type === 'retail.order.placed' ? [dataOf<{ orderId: string }>(event).orderId] : noKeys),
+  keysOf: (event) => [dataOf<{ orderId: string }>(event).orderId],
   initial: () => ({}),
   fold(state, event) {
     const data = dataOf<{ customerId: string; lines: OrderLine[] }>(event);
@@ -195,11 +192,10 @@ export const salespersonProjection: ProjectionDefinition<SalespersonState> = {
 
 type IndexEntries = ReadonlyArray<[key: string, member: string]>;
 
-/** Shared empty results: most events touch no index, and the fold loop runs per event. */
-const noKeys: readonly string[] = [];
-const noEntries: IndexEntries = [];
-
-/** A grow-only index from some key of an event to one member, e.g. category → skus. */
+/**
+ * A grow-only index from some key of an event to one member, e.g. category → skus. The
+ * runtime hands it only events of `types`.
+ */
 function indexProjection(
   name: string,
   stream: string,
@@ -212,8 +208,7 @@ function indexProjection(
     types,
     keysOf(event) {
       const list = entries(event);
-      if (list.length <= 1) return list.length === 0 ? noKeys : [list[0]![0]];
-      return [...new Set(list.map(([key]) => key))];
+      return list.length === 1 ? [list[0]![0]] : [...new Set(list.map(([key]) => key))];
     },
     initial: () => [],
     fold(state, event, key) {
@@ -225,19 +220,16 @@ function indexProjection(
 }
 
 export const categoryProductsProjection = indexProjection('categoryProducts', 'product', ['retail.product.created', 'retail.product.category-changed'], (event) => {
-  if (event.type !== 'retail.product.created' && event.type !== 'retail.product.category-changed') return noEntries;
   const data = dataOf<{ sku: string; category: string }>(event);
   return [[data.category, data.sku]];
 });
 
 export const skuOrdersProjection = indexProjection('skuOrders', 'customer', ['retail.order.placed'], (event) => {
-  if (event.type !== 'retail.order.placed') return noEntries;
   const data = dataOf<{ orderId: string; lines: OrderLine[] }>(event);
   return data.lines.map((line): [string, string] => [line.sku, data.orderId]);
 });
 
 export const storeStaffProjection = indexProjection('storeStaff', 'salesperson', ['retail.salesperson.registered'], (event) => {
-  if (event.type !== 'retail.salesperson.registered') return noEntries;
   const data = dataOf<{ salespersonId: string; store: string }>(event);
   return [[data.store, data.salespersonId]];
 });

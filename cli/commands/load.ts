@@ -1,7 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { appendModes, type AppendMode } from '../../bench/load/appenders.js';
-import { formatLoadReport } from '../../bench/load/formatReport.js';
-import { runLoad } from '../../bench/load/runLoad.js';
 import { scenarioNames, type ScenarioName } from '../../bench/load/scenarios.js';
 import { integerOption } from './start.js';
 
@@ -37,6 +35,8 @@ export function loadCommand(): Command {
     .option('--timeout <ms>', 'how long an append may go unanswered or unseen; also the drain after the last append', integerOption('--timeout', 1, 600_000), 5000)
     .option('--json', 'print the report as JSON')
     .action(async (options: LoadCommandOptions) => {
+      // Loaded here: the load generator's clients are not needed by other commands.
+      const [{ runLoad }, { formatLoadReport }] = await Promise.all([import('../../bench/load/runLoad.js'), import('../../bench/load/formatReport.js')]);
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());
       const report = await runLoad({

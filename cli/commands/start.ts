@@ -1,6 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { isLoopbackHost } from '../../gateway/auth/listenAddress.js';
-import { startService } from '../service.js';
 
 export function integerOption(name: string, min: number, max: number) {
   return (text: string): number => {
@@ -25,6 +24,8 @@ export function startCommand(): Command {
       if (authSecret === undefined && !isLoopbackHost(options.host)) {
         throw new InvalidArgumentError(`--host ${options.host} would expose the service without authentication; set FOLDLINE_AUTH_SECRET or listen on a loopback address`);
       }
+      // Loaded here: the service pulls in the whole engine, which other commands do not need.
+      const { startService } = await import('../service.js');
       const service = await startService({
         dataDir: options.data,
         host: options.host,

@@ -1,16 +1,10 @@
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { gsetAdd, mergeGSets } from '../../crdt/index.js';
-import { startGateway } from '../../gateway/server.js';
-import type { Gateway, GatewayOptions } from '../../gateway/types.js';
+import type { GatewayOptions } from '../../gateway/types.js';
 import type { ViewDefinition } from '../../joiner/types.js';
-import { ViewEngine } from '../../joiner/viewEngine.js';
 import { FoldlineError } from '../../ledger/errors.js';
-import { MemoryLedger } from '../../ledger/memoryLedger.js';
 import type { CloudEvent } from '../../ledger/types.js';
-import { MemoryStore } from '../../projections/memoryStore.js';
-import { ProjectionRuntime } from '../../projections/runtime.js';
 import type { ProjectionDefinition } from '../../projections/types.js';
+import { startMemoryServer, type MemoryServer } from './memoryGateway.js';
 
 /*
  * A real gateway on a free port over a generic test domain (not retail): `test.note.added`
@@ -61,44 +55,13 @@ const notesView: ViewDefinition<NotesValue> = {
   compute: (key, lookup) => ({ subject: key, texts: lookup.get<string[]>(notesStream, key) ?? [] }),
 };
 
-export interface NotesServer {
-  gateway: Gateway;
-  ledger: MemoryLedger;
-  runtime: ProjectionRuntime;
-  views: ViewEngine;
-  url: string;
-  close(): Promise<void>;
-}
+export type NotesServer = MemoryServer;
 
-export async function startNotesServer(overrides: Partial<GatewayOptions> = {}): Promise<NotesServer> {
-  const ledger = new MemoryLedger({ streams: [{ name: notesStream, shards: 4 }], route: () => notesStream });
-  const runtime = new ProjectionRuntime({ consumer: 'notes', ledger, store: new MemoryStore(), projections: [notesProjection] });
-  const views = new ViewEngine({ source: runtime, views: [notesView] });
-  runtime.start();
-  const gateway = await startGateway({
-    ledger,
-    validate: validateNotes,
-    views,
-    host: '127.0.0.1',
-    port: 0,
-    limits: { maxBodyBytes: 256 * 1024, maxBatch: 100, maxWaitMs: 400 },
-    logger: pino({ level: 'silent' }),
-    registry: new Registry(),
-    ...overrides,
-  });
-  return {
-    gateway,
-    ledger,
-    runtime,
-    views,
-    url: `http://127.0.0.1:${gateway.port}`,
-    async close() {
-      await gateway.close();
-      views.close();
-      await runtime.stop();
-      await ledger.close();
-    },
-  };
+export function startNotesServer(overrides: Partial<GatewayOptions> = {}): Promise<NotesServer> {
+  return startMemoryServer(
+    { consumer: 'notes', streams: [{ name: notesStream, shards: 4 }], route: () => notesStream, projections: [notesProjection], views: [notesView], validate: validateNotes },
+    { limits: { maxBodyBytes: 256 * 1024, maxBatch: 100, maxWaitMs: 400 }, ...overrides },
+  );
 }
 
 let eventCounter = 0;
