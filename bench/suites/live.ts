@@ -14,6 +14,7 @@ import { encodeToken } from '../../ledger/token.js';
 import { MemoryLedger } from '../../ledger/memoryLedger.js';
 import { validateBatch } from '../../retail/schemas.js';
 import { retailRouter, retailStreams } from '../../retail/streams.js';
+import { appendModes, type AppendMode } from '../load/appenders.js';
 import { cartPayloads } from '../live/cartPayloads.js';
 import { PushClients } from '../live/clientProcess.js';
 import { DrivenViews } from '../live/drivenViews.js';
@@ -28,7 +29,8 @@ import type { BenchReport, BenchRow } from '../report.js';
  * each get about one, the clients always in another process).
  * 1. Effect after cause: a fresh server in this process; `foldline load` in a child process
  *    with 500 WebSocket subscribers, each on its own customer's cart, and 1,000 cart appends/s
- *    (HTTP) for those customers: append sent → push received, HDR percentiles.
+ *    for those customers: append sent → push received, HDR percentiles. Twice: appends posted
+ *    over HTTP (one request per event), then sent over the customers' WebSockets.
  * 2. Push throughput: the gateway's push path (DrivenViews in place of the view engine, so
  *    only the gateway is measured) next to a bare uWebSockets.js server sending the same cart
  *    frames under the same rules, to the same 500 clients in a child process.
@@ -43,29 +45,33 @@ const bin = fileURLToPath(new URL('../../bin/foldline.js', import.meta.url));
 
 export default async function live(args: string[]): Promise<BenchReport> {
   const seconds = Number(args[0] ?? loadSeconds);
-  const { load, eventLoop, frontier } = await effectAfterCause(seconds);
+  const runs = [];
+  for (const via of appendModes) runs.push({ via, ...(await effectAfterCause(seconds, via)) });
   const catalog = catalogEvents(1, catalogProducts);
   const payload = cartPayloads(catalog);
   const keys = Array.from({ length: subscribers }, (_, i) => `c-${i}`);
-  const { gateway, raw } = await comparePushes(keys, payload, frontier);
-  const l = load.latencyMs;
-  const a = load.ackLatencyMs;
-  const rows: BenchRow[] = [
-    { measure: 'effect after cause (ms)', p50: l.p50, p90: l.p90, p99: l.p99, max: l.max, count: l.count, of: load.expectedDeliveries },
-    { measure: 'append acknowledged (ms)', p50: a.p50, p90: a.p90, p99: a.p99, max: a.max, count: a.count },
-    { measure: 'server event-loop delay (ms)', p50: eventLoop.p50, p90: eventLoop.p90, p99: eventLoop.p99, max: eventLoop.max },
-    pushRow('gateway pushes', gateway),
-    pushRow('raw uWebSockets.js pushes', raw),
-  ];
+  const { gateway, raw } = await comparePushes(keys, payload, runs[0]!.frontier);
+  const rows: BenchRow[] = runs.flatMap(({ via, load, eventLoop }): BenchRow[] => {
+    const l = load.latencyMs;
+    const a = load.ackLatencyMs;
+    return [
+      { measure: `effect after cause, ${via} appends (ms)`, p50: l.p50, p90: l.p90, p99: l.p99, max: l.max, count: l.count, of: load.expectedDeliveries },
+      { measure: `append acknowledged, ${via} (ms)`, p50: a.p50, p90: a.p90, p99: a.p99, max: a.max, count: a.count },
+      { measure: `server event-loop delay, ${via} run (ms)`, p50: eventLoop.p50, p90: eventLoop.p90, p99: eventLoop.p99, max: eventLoop.max },
+    ];
+  });
+  rows.push(pushRow('gateway pushes', gateway), pushRow('raw uWebSockets.js pushes', raw));
   return {
     suite: 'live',
     rows,
     notes: [
-      `load: ${load.appends.sent} cart appends sent at ${rate}/s for ${seconds} s, ${load.appends.acknowledged} acknowledged, ${load.throughput.eventsPerSecond} events/s acknowledged, ${load.throughput.pushesPerSecond} pushes/s received; timeouts ${load.timeouts}, errors ${JSON.stringify(load.errors)}, worst send lag ${load.maxSendLagMs} ms`,
-      `effect-after-cause p99 ${l.p99} ms (target < 25 ms): ${l.p99 < 25 ? 'met' : 'MISSED'}`,
+      ...runs.flatMap(({ via, load }) => [
+        `load (${via} appends): ${load.appends.sent} cart appends sent at ${rate}/s for ${seconds} s, ${load.appends.acknowledged} acknowledged, ${load.throughput.eventsPerSecond} events/s acknowledged, ${load.throughput.pushesPerSecond} pushes/s received; timeouts ${load.timeouts}, errors ${JSON.stringify(load.errors)}, worst send lag ${load.maxSendLagMs} ms`,
+        `effect-after-cause p99 with ${via} appends ${load.latencyMs.p99} ms (target < 25 ms): ${load.latencyMs.p99 < 25 ? 'met' : 'MISSED'}`,
+      ]),
       `gateway/raw push throughput ${(gateway.pushesPerSecond / raw.pushesPerSecond).toFixed(2)} (target ≥ 0.8), server CPU per push gateway/raw ${(gateway.serverCpuMicrosPerPush / raw.serverCpuMicrosPerPush).toFixed(2)}`,
       `push throughput: every one of ${subscribers} keys changes once per event-loop turn for ${pushSeconds} s, gateway and raw in ${pushTrials} alternating trials each (medians shown); each client (one per key, all in one child process, counting frames without parsing them) gets its key's frames; the newest value only while a socket is over ${defaultLimits.pushBackpressureBytes / 1024} KiB buffered, in both servers`,
-      'the server of part 1 runs in the bench process; server CPU counts every thread of that process',
+      'the server of part 1 runs in the bench process; server CPU counts every thread of that process; the load generator (500 sockets and the appends) shares the other core',
     ],
   };
 }
@@ -74,13 +80,13 @@ function pushRow(measure: string, figures: PushFigures): BenchRow {
   return { measure, 'pushes/s': figures.pushesPerSecond, 'bytes/frame': figures.frameBytes, 'server µs/push': figures.serverCpuMicrosPerPush, 'server cores': figures.serverCores, 'client cores': figures.clientCores, rounds: figures.rounds };
 }
 
-async function effectAfterCause(seconds: number): Promise<{ load: LoadReport; eventLoop: { p50: number; p90: number; p99: number; max: number }; frontier: Frontier }> {
+async function effectAfterCause(seconds: number, via: AppendMode): Promise<{ load: LoadReport; eventLoop: { p50: number; p90: number; p99: number; max: number }; frontier: Frontier }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'foldline-bench-live-'));
   const service = await startService({ dataDir, host: '127.0.0.1', port: 0, shards: 4, logger: pino({ level: 'warn' }) });
   const delay = monitorEventLoopDelay({ resolution: 5 });
   try {
     delay.enable();
-    const load = await runLoadProcess(service.url, seconds);
+    const load = await runLoadProcess(service.url, seconds, via);
     delay.disable();
     const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
     const eventLoop = { p50: ms(delay.percentile(50)), p90: ms(delay.percentile(90)), p99: ms(delay.percentile(99)), max: ms(delay.max) };
@@ -92,10 +98,10 @@ async function effectAfterCause(seconds: number): Promise<{ load: LoadReport; ev
 }
 
 /** `foldline load … --json` in its own process; its progress lines pass through to stderr. */
-function runLoadProcess(url: string, seconds: number): Promise<LoadReport> {
+function runLoadProcess(url: string, seconds: number, via: AppendMode): Promise<LoadReport> {
   const child = spawn(
     process.execPath,
-    [bin, 'load', '--url', url, '--scenario', 'cart', '--rate', String(rate), '--duration', String(seconds), '--subscribers', String(subscribers), '--catalog', String(catalogProducts), '--json'],
+    [bin, 'load', '--url', url, '--scenario', 'cart', '--rate', String(rate), '--duration', String(seconds), '--subscribers', String(subscribers), '--catalog', String(catalogProducts), '--append', via, '--json'],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let output = '';
