@@ -21,7 +21,3 @@ function sortKeys(value: unknown): unknown {
 export function dict<T>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
 }
-
-export function hasOwn(object: object, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(object, key);
-}

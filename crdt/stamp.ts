@@ -18,11 +18,6 @@ export function compareStamps(a: Stamp, b: Stamp): number {
   return compareStrings(a.id, b.id) || compareStrings(a.src, b.src);
 }
 
-/** The later of two stamps (the first when they are equal). */
-export function laterStamp(a: Stamp, b: Stamp): Stamp {
-  return compareStamps(a, b) >= 0 ? a : b;
-}
-
 const rfc3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 

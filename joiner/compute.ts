@@ -1,4 +1,5 @@
-import { entityId, type EntityCache } from './entityCache.js';
+import { entityId } from '../projections/entityId.js';
+import type { EntityCache } from './entityCache.js';
 import type { Lookup, ViewDefinition } from './types.js';
 
 export interface Computed {

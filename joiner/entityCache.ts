@@ -1,10 +1,6 @@
+import { entityId } from '../projections/entityId.js';
 import type { EntityRecord } from '../projections/types.js';
 import type { CommitChange, EntitySource } from './types.js';
-
-/** `namespace` and `key` as one map key. */
-export function entityId(namespace: string, key: string): string {
-  return `${namespace}\u0000${key}`;
-}
 
 /**
  * The entity states view computations read, kept in memory so that a view computes

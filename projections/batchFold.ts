@@ -1,4 +1,6 @@
 import { frontierAdvance, frontierHas, positionKey, type Frontier } from '../crdt/index.js';
+import { identityOf } from '../ledger/appendPlan.js';
+import { entityId } from './entityId.js';
 import type { LedgerRecord } from '../ledger/types.js';
 import type { RecentIds } from './recentIds.js';
 import type { DeadLetter, EntityRecord, ProjectionDefinition } from './types.js';
@@ -27,14 +29,6 @@ interface WorkingEntity {
 
 type Target = { definition: ProjectionDefinition; key: string } | { definition: ProjectionDefinition; keysError: unknown };
 
-export function entityId(namespace: string, key: string): string {
-  return JSON.stringify([namespace, key]);
-}
-
-export function identityOf(record: LedgerRecord): string {
-  return JSON.stringify([record.event.source, record.event.id]);
-}
-
 /**
  * Folds one batch of ledger records into working copies of the entities they touch.
  * Skips records the progress frontier or the recent-id window already covers and
@@ -60,7 +54,7 @@ export class BatchFold {
     await this.loadTargets(planned.flatMap(({ targets }) => targets));
     for (const { record, targets } of planned) {
       frontierAdvance(progress.frontier, positionKey(record.stream, record.shard), record.seq);
-      if (!progress.recent.add(identityOf(record))) continue;
+      if (!progress.recent.add(identityOf(record.event))) continue;
       for (const target of targets) {
         if ('keysError' in target) {
           this.deadLetter(target.definition, '', record, target.keysError);

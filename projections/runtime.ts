@@ -4,7 +4,8 @@ import { pino, type Logger } from 'pino';
 import { frontier, frontierCovers, mergeFrontiers, positionKey, type Frontier } from '../crdt/index.js';
 import { FoldlineError } from '../ledger/errors.js';
 import type { Ledger } from '../ledger/types.js';
-import { BatchFold, entityId, type Progress } from './batchFold.js';
+import { BatchFold, type Progress } from './batchFold.js';
+import { entityId } from './entityId.js';
 import { LruCache } from './lruCache.js';
 import { RecentIds } from './recentIds.js';
 import { ProjectionRouting } from './routing.js';
@@ -100,6 +101,7 @@ export class ProjectionRuntime {
     const names = new Set<string>();
     for (const definition of options.projections) {
       if (names.has(definition.name)) throw new FoldlineError('duplicate_projection', `two projections are named ${JSON.stringify(definition.name)}`);
+      if (definition.name === '' || definition.name.includes('\u0000')) throw new FoldlineError('invalid_projection', `a projection name must be non-empty text without NUL`);
       names.add(definition.name);
       for (const stream of definition.streams) {
         if (!this.ledger.streams.some((spec) => spec.name === stream)) {
