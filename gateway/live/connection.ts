@@ -105,18 +105,21 @@ export class LiveConnection {
   /** Sends pending view values while the socket's buffer allows. */
   flush(): void {
     if (this.closed || this.pending.size === 0) return;
+    this.socket.cork(this.sendPending);
+  }
+
+  /** Sends pending values in first-pending order until the socket's buffer is full (run corked). */
+  private readonly sendPending = (): void => {
     const limit = this.deps.limits.pushBackpressureBytes;
     let sent = 0;
-    this.socket.cork(() => {
-      for (const [id, value] of this.pending) {
-        if (this.socket.getBufferedAmount() > limit) break;
-        this.pending.delete(id);
-        this.socket.send(viewFrame(value));
-        sent++;
-      }
-    });
+    for (const [id, value] of this.pending) {
+      if (this.socket.getBufferedAmount() > limit) break;
+      this.pending.delete(id);
+      this.socket.send(viewFrame(value));
+      sent++;
+    }
     this.deps.metrics.livePushes.inc(sent);
-  }
+  };
 
   /** The socket closed (uWebSockets.js close handler): it must not be touched again. */
   closedBySocket(): void {

@@ -37,7 +37,14 @@ export function registerLiveRoute(app: TemplatedApp, options: LiveRouteOptions):
     // Cleared first: a flush that throws must not leave connections marked with no flush to come.
     const connections = [...dirty];
     dirty.clear();
-    for (const connection of connections) guarded(logger, 'live flush', () => connection.flush());
+    // No closure per connection: this runs for every socket with news, once per tick.
+    for (const connection of connections) {
+      try {
+        connection.flush();
+      } catch (error) {
+        logger.error({ err: error }, 'live flush failed');
+      }
+    }
   };
   const dependencies: ConnectionDependencies = {
     ...options,
