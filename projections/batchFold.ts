@@ -27,7 +27,7 @@ interface WorkingEntity {
   reloaded?: boolean;
 }
 
-type Target = { definition: ProjectionDefinition; key: string } | { definition: ProjectionDefinition; keysError: unknown };
+type Target = { definition: ProjectionDefinition; key: string; id: string } | { definition: ProjectionDefinition; keysError: unknown };
 
 /**
  * Folds one batch of ledger records into working copies of the entities they touch.
@@ -48,20 +48,22 @@ export class BatchFold {
   ) {}
 
   async fold(records: readonly LedgerRecord[], progress: Progress): Promise<void> {
-    const planned = records
-      .filter((record) => !frontierHas(progress.frontier, positionKey(record.stream, record.shard), record.seq))
-      .map((record) => ({ record, targets: this.targetsOf(record) }));
-    await this.loadTargets(planned.flatMap(({ targets }) => targets));
-    for (const { record, targets } of planned) {
-      frontierAdvance(progress.frontier, positionKey(record.stream, record.shard), record.seq);
-      if (!progress.recent.add(identityOf(record.event))) continue;
+    const planned: Array<{ record: LedgerRecord; position: string; targets: Target[] }> = [];
+    for (const record of records) {
+      const position = positionKey(record.stream, record.shard);
+      if (!frontierHas(progress.frontier, position, record.seq)) planned.push({ record, position, targets: this.targetsOf(record) });
+    }
+    await this.loadTargets(planned);
+    for (const { record, position, targets } of planned) {
+      frontierAdvance(progress.frontier, position, record.seq);
+      if (progress.recent.enabled && !progress.recent.add(identityOf(record.event))) continue;
       for (const target of targets) {
         if ('keysError' in target) {
           this.deadLetter(target.definition, '', record, target.keysError);
           continue;
         }
-        const entity = this.entities.get(entityId(target.definition.name, target.key))!;
-        const error = foldInto(entity, record);
+        const entity = this.entities.get(target.id)!;
+        const error = foldInto(entity, record, position);
         if (error !== undefined) {
           this.deadLetter(entity.definition, entity.key, record, error);
           await this.rebuild(entity);
@@ -82,22 +84,32 @@ export class BatchFold {
     return [...this.entities].filter(([, entity]) => entity.reloaded).map(([id]) => id);
   }
 
+  /** Each projection's distinct keys of a record, or what its `keysOf` threw. */
   private targetsOf(record: LedgerRecord): Target[] {
-    return this.definitionsOf(record.stream, record.event.type).flatMap((definition): Target[] => {
+    const targets: Target[] = [];
+    for (const definition of this.definitionsOf(record.stream, record.event.type)) {
+      let keys: readonly string[];
       try {
-        return [...new Set(definition.keysOf(record.event))].map((key) => ({ definition, key }));
+        keys = definition.keysOf(record.event);
       } catch (keysError) {
-        return [{ definition, keysError }];
+        targets.push({ definition, keysError });
+        continue;
       }
-    });
+      keys.forEach((key, i) => {
+        if (keys.indexOf(key) === i) targets.push({ definition, key, id: entityId(definition.name, key) });
+      });
+    }
+    return targets;
   }
 
-  private async loadTargets(targets: readonly Target[]): Promise<void> {
+  private async loadTargets(planned: ReadonlyArray<{ targets: readonly Target[] }>): Promise<void> {
     const wanted = new Map<ProjectionDefinition, Set<string>>();
-    for (const target of targets) {
-      if ('keysError' in target || this.entities.has(entityId(target.definition.name, target.key))) continue;
-      const keys = wanted.get(target.definition) ?? new Set();
-      wanted.set(target.definition, keys.add(target.key));
+    for (const { targets } of planned) {
+      for (const target of targets) {
+        if ('keysError' in target || this.entities.has(target.id)) continue;
+        const keys = wanted.get(target.definition) ?? new Set();
+        wanted.set(target.definition, keys.add(target.key));
+      }
     }
     for (const [definition, keySet] of wanted) {
       const keys = [...keySet];
@@ -114,7 +126,7 @@ export class BatchFold {
       entity.reloaded = true;
       // Folds are pure, so what folded before folds again; should one not, it is rejected too.
       const failed = refold.findIndex((record) => {
-        const error = foldInto(entity, record);
+        const error = foldInto(entity, record, positionKey(record.stream, record.shard));
         if (error !== undefined) this.deadLetter(entity.definition, entity.key, record, error);
         return error !== undefined;
       });
@@ -138,8 +150,7 @@ export class BatchFold {
 }
 
 /** Folds one record into an entity unless its frontier has it; returns what a fold threw. */
-function foldInto(entity: WorkingEntity, record: LedgerRecord): unknown {
-  const position = positionKey(record.stream, record.shard);
+function foldInto(entity: WorkingEntity, record: LedgerRecord, position: string): unknown {
   if (frontierHas(entity.record.frontier, position, record.seq)) return undefined;
   try {
     entity.record.state = entity.definition.fold(entity.record.state, record.event, entity.key, { position, seq: record.seq });

@@ -15,6 +15,11 @@ export class RecentIds {
     this.members = new Set(this.order);
   }
 
+  /** Whether there is a window at all (a limit of 0 remembers nothing). */
+  get enabled(): boolean {
+    return this.limit > 0;
+  }
+
   /** Remembers an identity; false when it is already in the window. */
   add(identity: string): boolean {
     if (this.members.has(identity)) return false;
