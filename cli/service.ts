@@ -55,7 +55,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   if (options.demo) await loadDemoHistory(ledger, logger);
   const store = new EmbeddedStore({ path: join(options.dataDir, 'state') });
   // The embedded ledger refuses a repeated (source, id) at append: no id window is needed.
-  const runtime = new ProjectionRuntime({ consumer, ledger, store, projections: retailProjections, idWindow: 0, logger: logger.child({ layer: 'projections' }) });
+  const registry = new Registry();
+  const runtime = new ProjectionRuntime({ consumer, ledger, store, projections: retailProjections, idWindow: 0, registry, logger: logger.child({ layer: 'projections' }) });
   const views = new ViewEngine({
     source: runtime,
     views: retailViews,
@@ -69,7 +70,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     host: options.host,
     port: options.port,
     logger: logger.child({ layer: 'gateway' }),
-    registry: new Registry(),
+    registry,
     ...(options.authSecret === undefined ? {} : { auth: { secret: options.authSecret, policy: retailAccess } }),
     ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
     extraRoutes: [...demoListRoutes(), ...(options.demo ? [demoSignInRoute(options.authSecret)] : [])],

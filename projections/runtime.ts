@@ -1,12 +1,14 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino, type Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { frontier, frontierCovers, mergeFrontiers, positionKey, type Frontier } from '../crdt/index.js';
 import { FoldlineError } from '../ledger/errors.js';
 import type { Ledger } from '../ledger/types.js';
 import { BatchFold, type Progress } from './batchFold.js';
 import { entityId } from './entityId.js';
 import { LruCache } from './lruCache.js';
+import { RuntimeMetrics } from './metrics.js';
 import { RecentIds } from './recentIds.js';
 import { ProjectionRouting } from './routing.js';
 import type { EntityRecord, ProjectionDefinition, StateStore } from './types.js';
@@ -31,6 +33,8 @@ export interface ProjectionRuntimeOptions {
   retryDelayMs?: number;
   logger?: Logger;
   now?: () => Date;
+  /** Where to register this consumer's Prometheus metrics (batches, records, dead letters, lag). */
+  registry?: Registry;
 }
 
 export interface EntityChange<S = unknown> {
@@ -73,6 +77,7 @@ export class ProjectionRuntime {
   private readonly retryDelayMs: number;
   private readonly logger: Logger;
   private readonly now: () => Date;
+  private readonly metrics: RuntimeMetrics | undefined;
   /** Committed records, folded in place by the next batch (see loadWorking). */
   private readonly cache: LruCache<string, EntityRecord>;
   /** Bumped whenever the cache may lag the store, so a slow read does not cache stale state. */
@@ -97,6 +102,7 @@ export class ProjectionRuntime {
     this.logger = options.logger ?? (defaultLogger ??= pino({ name: 'foldline.projections' }));
     this.now = options.now ?? (() => new Date());
     this.cache = new LruCache(options.cacheSize ?? 10_000);
+    this.metrics = options.registry && new RuntimeMetrics(options.registry, this.consumer, async () => ({ head: await this.ledger.head(), folded: this.frontier() }));
 
     const names = new Set<string>();
     for (const definition of options.projections) {
@@ -196,6 +202,7 @@ export class ProjectionRuntime {
 
   /** One batch: read, fold, commit. False when there was nothing to read. */
   private async runBatch(): Promise<boolean> {
+    const started = performance.now();
     try {
       const progress = (this.progress ??= await this.loadProgress());
       const reads = await Promise.all(
@@ -214,6 +221,7 @@ export class ProjectionRuntime {
       this.publish({ entities, frontier: mergeFrontiers(checkpoint.frontier) });
       await this.store.commit({ consumer: this.consumer, entities, checkpoint, deadLetters: batch.deadLetters });
       this.committed = checkpoint.frontier;
+      this.metrics?.batch(records.length, batch.deadLetters.length, (performance.now() - started) / 1000);
       return true;
     } catch (error) {
       // The store may or may not hold the batch: start again from what it holds.
