@@ -36,20 +36,26 @@ interface Subscription {
   unsubscribe?: () => void;
 }
 
-/** A ViewValue's frame, built once however many subscribers it goes to. */
-const viewFrames = new WeakMap<ViewValue, string>();
-/** Tokens by frontier object: the values recomputed after one commit share their frontier. */
-const tokens = new WeakMap<Frontier, string>();
+/**
+ * Frames built during one flush pass, so that a value going to many subscribers is
+ * serialised once. Plain maps dropped after the pass: a WeakMap keyed by every short-lived
+ * value costs more in garbage collection than the serialising it saves.
+ */
+export class FrameCache {
+  private readonly frames = new Map<ViewValue, string>();
+  /** Values recomputed after one commit share their frontier object, hence one token. */
+  private readonly tokens = new Map<Frontier, string>();
 
-function viewFrame(value: ViewValue): string {
-  let frame = viewFrames.get(value);
-  if (frame === undefined) {
-    let token = tokens.get(value.frontier);
-    if (token === undefined) tokens.set(value.frontier, (token = encodeToken(value.frontier)));
-    frame = JSON.stringify({ op: 'view', view: value.view, key: value.key, token, value: value.value });
-    viewFrames.set(value, frame);
+  frameOf(value: ViewValue): string {
+    let frame = this.frames.get(value);
+    if (frame === undefined) {
+      let token = this.tokens.get(value.frontier);
+      if (token === undefined) this.tokens.set(value.frontier, (token = encodeToken(value.frontier)));
+      frame = JSON.stringify({ op: 'view', view: value.view, key: value.key, token, value: value.value });
+      this.frames.set(value, frame);
+    }
+    return frame;
   }
-  return frame;
 }
 
 /**
@@ -103,23 +109,23 @@ export class LiveConnection {
   }
 
   /** Sends pending view values while the socket's buffer allows. */
-  flush(): void {
+  flush(frames: FrameCache): void {
     if (this.closed || this.pending.size === 0) return;
-    this.socket.cork(this.sendPending);
+    this.socket.cork(() => this.sendPending(frames));
   }
 
   /** Sends pending values in first-pending order until the socket's buffer is full (run corked). */
-  private readonly sendPending = (): void => {
+  private sendPending(frames: FrameCache): void {
     const limit = this.deps.limits.pushBackpressureBytes;
     let sent = 0;
     for (const [id, value] of this.pending) {
       if (this.socket.getBufferedAmount() > limit) break;
       this.pending.delete(id);
-      this.socket.send(viewFrame(value));
+      this.socket.send(frames.frameOf(value));
       sent++;
     }
     this.deps.metrics.livePushes.inc(sent);
-  };
+  }
 
   /** The socket closed (uWebSockets.js close handler): it must not be touched again. */
   closedBySocket(): void {

@@ -6,7 +6,7 @@ import { asFoldlineError, errorAnswer } from '../http/answer.js';
 import { Exchange } from '../http/exchange.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { GatewayLimits, Principal } from '../types.js';
-import { LiveConnection, type ConnectionDependencies } from './connection.js';
+import { FrameCache, LiveConnection, type ConnectionDependencies } from './connection.js';
 
 interface SocketData {
   principal: Principal | undefined;
@@ -38,9 +38,10 @@ export function registerLiveRoute(app: TemplatedApp, options: LiveRouteOptions):
     const connections = [...dirty];
     dirty.clear();
     // No closure per connection: this runs for every socket with news, once per tick.
+    const frames = new FrameCache();
     for (const connection of connections) {
       try {
-        connection.flush();
+        connection.flush(frames);
       } catch (error) {
         logger.error({ err: error }, 'live flush failed');
       }
@@ -73,7 +74,7 @@ export function registerLiveRoute(app: TemplatedApp, options: LiveRouteOptions):
         if (message.byteLength > limits.maxFrameBytes) ws.end(1009, `messages are limited to ${limits.maxFrameBytes} bytes`);
         else ws.getUserData().connection?.receive(message, isBinary);
       }),
-    drain: (ws) => guarded(logger, 'live drain', () => ws.getUserData().connection?.flush()),
+    drain: (ws) => guarded(logger, 'live drain', () => ws.getUserData().connection?.flush(new FrameCache())),
     close: (ws) =>
       guarded(logger, 'live close', () => {
         const { connection } = ws.getUserData();
