@@ -18,7 +18,7 @@ export function startCommand(): Command {
     .option('--shards <n>', 'shards per stream for a new data directory', integerOption('--shards', 1, 64), 4)
     .option('--auth-secret <secret>', 'HS256 secret (32+ bytes) for bearer tokens; prefer the FOLDLINE_AUTH_SECRET environment variable')
     .option('--allowed-origins <origins>', 'comma-separated browser origins allowed to open WebSockets (`:*` any port, `*` any origin)')
-    .option('--demo', 'offer the demo sign-in (POST /v1/demo/sign-in): anyone may act as any customer')
+    .option('--demo', 'load a generated history into an empty data directory and offer the demo sign-in (POST /v1/demo/sign-in): anyone may act as any customer')
     .action(async (options: { data: string; port: number; host: string; shards: number; authSecret?: string; allowedOrigins?: string; demo?: boolean }) => {
       const authSecret = options.authSecret ?? (process.env['FOLDLINE_AUTH_SECRET'] || undefined);
       if (authSecret === undefined && !isLoopbackHost(options.host)) {
