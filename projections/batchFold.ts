@@ -79,9 +79,15 @@ export class BatchFold {
       .map((entity) => ({ namespace: entity.definition.name, key: entity.key, record: entity.record }));
   }
 
-  /** Ids of entities reloaded after a rejected fold: objects loaded before may hold part of it. */
-  reloaded(): string[] {
-    return [...this.entities].filter(([, entity]) => entity.reloaded).map(([id]) => id);
+  /**
+   * Entities reloaded after a rejected fold that the batch did not otherwise change: the
+   * object loaded first may hold part of the rejected fold, so whoever saw it must see
+   * this record instead (it is the committed state, so there is nothing to commit).
+   */
+  reloadedUnchanged(): Array<{ namespace: string; key: string; record: EntityRecord }> {
+    return [...this.entities.values()]
+      .filter((entity) => entity.reloaded && entity.applied.length === 0)
+      .map((entity) => ({ namespace: entity.definition.name, key: entity.key, record: entity.record }));
   }
 
   /** Each projection's distinct keys of a record, or what its `keysOf` threw. */

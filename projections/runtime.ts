@@ -214,11 +214,11 @@ export class ProjectionRuntime {
       await batch.fold(records, progress);
       const entities = batch.changes();
       const checkpoint = { frontier: mergeFrontiers(progress.frontier), recentIds: progress.recent.toArray() };
-      for (const id of batch.reloaded()) this.cache.delete(id);
-      for (const { namespace, key, record } of entities) this.cache.set(entityId(namespace, key), record);
+      const reloaded = batch.reloadedUnchanged();
+      for (const { namespace, key, record } of [...entities, ...reloaded]) this.cache.set(entityId(namespace, key), record);
       // Listeners hear of the batch before its commit: effect after cause need not wait for a disk.
       this.folded = checkpoint.frontier;
-      this.publish({ entities, frontier: mergeFrontiers(checkpoint.frontier) });
+      this.publish({ entities: [...entities, ...reloaded], frontier: mergeFrontiers(checkpoint.frontier) });
       await this.store.commit({ consumer: this.consumer, entities, checkpoint, deadLetters: batch.deadLetters });
       this.committed = checkpoint.frontier;
       this.metrics?.batch(records.length, batch.deadLetters.length, (performance.now() - started) / 1000);

@@ -248,6 +248,22 @@ describe('ProjectionRuntime', () => {
     expect(changes.length).toBe(afterStop);
   });
 
+  it('tells listeners the clean state of an entity whose fold changed it and then threw', async () => {
+    const ledger = newLedger();
+    const tailing = runtime(ledger, new MemoryStore(), 10);
+    await ledger.append([testEvent('1', 'alpha', 'a', { delta: 1, label: 'x', tag: 't' })]);
+    await tailing.catchUp();
+    const heard: CommitChange[] = [];
+    tailing.onCommit((change) => heard.push(change));
+    // The tally fold adds to its counter before it throws on poison.
+    await ledger.append([testEvent('2', 'alpha', 'a', { delta: 5, label: 'y', tag: 't', poison: true })]);
+    await tailing.catchUp();
+    const published = heard.flatMap((change) => change.entities).filter((entity) => entity.namespace === 'tally' && entity.key === 'a');
+    expect(published.length).toBeGreaterThan(0);
+    expect(counterValue((published.at(-1)!.record.state as Tally).count)).toBe(1);
+    expect(counterValue((await tailing.get<Tally>('tally', 'a'))!.state.count)).toBe(1);
+  });
+
   it('retries a failed batch while tailing, from what the store holds', async () => {
     const ledger = newLedger();
     const store = new FaultyStore(new MemoryStore());
