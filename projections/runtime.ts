@@ -85,6 +85,8 @@ export class ProjectionRuntime {
   /** Working progress; undefined until loaded, and again after a failed batch. */
   private progress: Progress | undefined;
   private committed: Frontier = frontier();
+  /** Records of the batch being committed, in case the cache evicts them before the commit lands. */
+  private uncommitted = new Map<string, EntityRecord>();
   /** At least `committed`: folded, published, its commit maybe still in progress. */
   private folded: Frontier = frontier();
   private readonly listeners = new Set<CommitListener>();
@@ -140,13 +142,22 @@ export class ProjectionRuntime {
   /** An entity's committed record, from the cache when it is there. Read it, do not modify it. */
   async get<S>(namespace: string, key: string): Promise<EntityRecord<S> | undefined> {
     const id = entityId(namespace, key);
-    const cached = this.cache.get(id);
-    if (cached) return cached as EntityRecord<S>;
+    const known = this.known(id);
+    if (known) return known as EntityRecord<S>;
     const generation = this.cacheGeneration;
     const record = await this.store.get<S>(namespace, key);
+    // A batch may have folded this entity while the store was read: its record is newer.
+    const newer = this.known(id);
+    if (newer) return newer as EntityRecord<S>;
     if (record && generation === this.cacheGeneration) this.cache.set(id, record);
     return record;
   }
+
+  /** The newest record held in memory: cached, or published by a batch whose commit is in flight. */
+  private known(id: string): EntityRecord | undefined {
+    return this.cache.get(id) ?? this.uncommitted.get(id);
+  }
+
 
   /** Folds until every position of `target` on this consumer's shards is committed. */
   async runUntil(target: Frontier, signal?: AbortSignal): Promise<void> {
@@ -215,18 +226,26 @@ export class ProjectionRuntime {
       const entities = batch.changes();
       const checkpoint = { frontier: mergeFrontiers(progress.frontier), recentIds: progress.recent.toArray() };
       const reloaded = batch.reloadedUnchanged();
-      for (const { namespace, key, record } of [...entities, ...reloaded]) this.cache.set(entityId(namespace, key), record);
+      this.uncommitted = new Map();
+      for (const { namespace, key, record } of [...entities, ...reloaded]) {
+        this.cache.set(entityId(namespace, key), record);
+        this.uncommitted.set(entityId(namespace, key), record);
+      }
       // Listeners hear of the batch before its commit: effect after cause need not wait for a disk.
       this.folded = checkpoint.frontier;
       this.publish({ entities: [...entities, ...reloaded], frontier: mergeFrontiers(checkpoint.frontier) });
       await this.store.commit({ consumer: this.consumer, entities, checkpoint, deadLetters: batch.deadLetters });
       this.committed = checkpoint.frontier;
+      this.uncommitted = new Map();
       this.metrics?.batch(records.length, batch.deadLetters.length, (performance.now() - started) / 1000);
       return true;
     } catch (error) {
       // The store may or may not hold the batch: start again from what it holds.
       this.progress = undefined;
       this.cache.clear();
+      this.uncommitted = new Map();
+      // What memory held of the batch is gone: claim only what the store is known to hold.
+      this.folded = this.committed;
       this.cacheGeneration++;
       throw error;
     }

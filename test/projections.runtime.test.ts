@@ -248,6 +248,33 @@ describe('ProjectionRuntime', () => {
     expect(changes.length).toBe(afterStop);
   });
 
+  it('never lets a slow store read overwrite what a batch folded meanwhile', async () => {
+    const ledger = newLedger();
+    const inner = new MemoryStore();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // A store read that takes its time: the fault is the timing, which the real stores give only rarely.
+    const slowStore = Object.assign(Object.create(inner) as MemoryStore, {
+      get: async <S>(namespace: string, key: string) => {
+        const record = await inner.get<S>(namespace, key);
+        await gate;
+        return record;
+      },
+    });
+    const folding = runtime(ledger, slowStore, 10);
+    await ledger.append([testEvent('1', 'alpha', 'a', { delta: 1, label: 'x', tag: 't' })]);
+    await folding.catchUp();
+    // Make the entity a cache miss, start a read, and fold a batch while it waits.
+    const reading = runtime(ledger, slowStore, 10);
+    await reading.catchUp();
+    const slowRead = reading.get<Tally>('tally', 'z');
+    await ledger.append([testEvent('2', 'alpha', 'z', { delta: 7, label: 'y', tag: 't' })]);
+    await reading.catchUp();
+    release();
+    expect(counterValue((await slowRead)!.state.count)).toBe(7);
+    expect(counterValue((await reading.get<Tally>('tally', 'z'))!.state.count)).toBe(7);
+  });
+
   it('tells listeners the clean state of an entity whose fold changed it and then threw', async () => {
     const ledger = newLedger();
     const tailing = runtime(ledger, new MemoryStore(), 10);
