@@ -67,10 +67,6 @@ export class ViewEngine {
     return this.definitions.has(name);
   }
 
-  viewNames(): string[] {
-    return [...this.definitions.keys()];
-  }
-
   /**
    * Everything folded so far; views read now reflect at least this. The same object while
    * it does not change, so that values computed after one commit share it (and its token).

@@ -18,7 +18,7 @@ export interface ProjectionRuntimeOptions {
   consumer: string;
   ledger: Ledger;
   store: StateStore;
-  projections: readonly ProjectionDefinition<any>[];
+  projections: readonly ProjectionDefinition[];
   /** Records read from each shard per batch. Default 2,000. */
   batchSize?: number;
   /**
