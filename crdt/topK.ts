@@ -30,9 +30,15 @@ export function topKOffer(top: TopK, key: string, score: number): void {
   let index = 0;
   while (index < items.length && ranksBefore(items[index]!, key, score)) index++;
   if (index >= top.k) return;
-  // Shift the entries from `index` one place down over the old entry, or off the end.
-  for (let i = at < items.length ? at : Math.min(items.length, top.k - 1); i > index; i--) items[i] = items[i - 1]!;
-  items[index] = [key, score];
+  // The entry leaving its place (the key's own, or the last, pushed off the end) is reused,
+  // so once K keys are kept an offer allocates no entry (folds may change state in place).
+  const from = at < items.length ? at : Math.min(items.length, top.k - 1);
+  const item = items[from] ?? [key, score];
+  item[0] = key;
+  item[1] = score;
+  // Shift the entries from `index` one place down over the leaving one.
+  for (let i = from; i > index; i--) items[i] = items[i - 1]!;
+  items[index] = item;
   if (items.length > top.k) items.length = top.k;
 }
 

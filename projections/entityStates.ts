@@ -3,6 +3,18 @@ import type { LedgerRecord } from '../ledger/types.js';
 import { ProjectionRouting } from './routing.js';
 import type { FoldContext, ProjectionDefinition } from './types.js';
 
+type Context = { -readonly [P in keyof FoldContext]: FoldContext[P] };
+
+/** A projection that folds some event type, with its namespace's states. */
+type Target = { definition: ProjectionDefinition; states: Map<string, unknown> };
+
+/** What a stream's records need, looked up once per record rather than once per projection. */
+interface StreamRoute {
+  byType: Map<string, Target[]>;
+  /** One context per shard with its seq moved along (folds read it only while they run). */
+  shards: Context[];
+}
+
 /**
  * Entity states held in memory and folded record by record with no I/O, no checkpoint and
  * no dedup: the caller supplies each record once. For offline work that wants raw speed
@@ -11,21 +23,20 @@ import type { FoldContext, ProjectionDefinition } from './types.js';
 export class EntityStates {
   private readonly namespaces = new Map<string, Map<string, unknown>>();
   private readonly routing: ProjectionRouting;
-  /** One context per shard with its seq moved along (folds read it only while they run). */
-  private readonly contexts = new Map<string, Array<{ -readonly [P in keyof FoldContext]: FoldContext[P] }>>();
+  private readonly streams = new Map<string, StreamRoute>();
 
   constructor(private readonly definitions: readonly ProjectionDefinition[]) {
     this.routing = new ProjectionRouting(definitions);
   }
 
   fold(record: LedgerRecord): void {
-    const definitions = this.routing.projectionsFor(record.stream, record.event.type);
-    if (definitions.length === 0) return;
-    const shards = this.contexts.get(record.stream) ?? this.contexts.set(record.stream, []).get(record.stream)!;
-    const context = shards[record.shard] ?? (shards[record.shard] = { position: positionKey(record.stream, record.shard), seq: '' });
+    const route = this.streams.get(record.stream) ?? this.route(record.stream);
+    const type = record.event.type;
+    const targets = route.byType.get(type) ?? this.targets(route, record.stream, type);
+    if (targets.length === 0) return;
+    const context = route.shards[record.shard] ?? (route.shards[record.shard] = { position: positionKey(record.stream, record.shard), seq: '' });
     context.seq = record.seq;
-    for (const definition of definitions) {
-      const states = this.states(definition.name);
+    for (const { definition, states } of targets) {
       for (const key of definition.keysOf(record.event)) {
         const state = states.get(key);
         const folded = definition.fold(state ?? definition.initial(key), record.event, key, context);
@@ -52,6 +63,18 @@ export class EntityStates {
   /** Every entity key of a namespace. */
   keys(namespace: string): IterableIterator<string> {
     return this.states(namespace).keys();
+  }
+
+  private route(stream: string): StreamRoute {
+    const route: StreamRoute = { byType: new Map(), shards: [] };
+    this.streams.set(stream, route);
+    return route;
+  }
+
+  private targets(route: StreamRoute, stream: string, type: string): Target[] {
+    const targets = this.routing.projectionsFor(stream, type).map((definition) => ({ definition, states: this.states(definition.name) }));
+    route.byType.set(type, targets);
+    return targets;
   }
 
   private states(namespace: string): Map<string, unknown> {

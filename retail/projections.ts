@@ -190,49 +190,59 @@ export const salespersonProjection: ProjectionDefinition<SalespersonState> = {
   merge: (a, b) => ({ ...optional('registered', mergeLww(a.registered, b.registered)), assisted: mergeGSets(a.assisted, b.assisted) }),
 };
 
-type IndexEntries = ReadonlyArray<[key: string, member: string]>;
-
 /**
- * A grow-only index from some key of an event to one member, e.g. category → skus. The
- * runtime hands it only events of `types`.
+ * A grow-only index from some keys of an event to one member of it, e.g. category → skus.
+ * The member is the same under every key, so a fold reads it once. The runtime hands it
+ * only events of `types`.
  */
 function indexProjection(
   name: string,
   stream: string,
   types: readonly string[],
-  entries: (event: CloudEvent) => IndexEntries,
+  keysOf: (event: CloudEvent) => readonly string[],
+  memberOf: (event: CloudEvent) => string,
 ): ProjectionDefinition<IndexState> {
   return {
     name,
     streams: [stream],
     types,
-    keysOf(event) {
-      const list = entries(event);
-      return list.length === 1 ? [list[0]![0]] : [...new Set(list.map(([key]) => key))];
-    },
+    keysOf,
     initial: () => [],
-    fold(state, event, key) {
-      for (const [entryKey, member] of entries(event)) if (entryKey === key) gsetAdd(state, member);
+    fold(state, event) {
+      gsetAdd(state, memberOf(event));
       return state;
     },
     merge: mergeGSets,
   };
 }
 
-export const categoryProductsProjection = indexProjection('categoryProducts', 'product', ['retail.product.created', 'retail.product.category-changed'], (event) => {
-  const data = dataOf<{ sku: string; category: string }>(event);
-  return [[data.category, data.sku]];
-});
+export const categoryProductsProjection = indexProjection(
+  'categoryProducts',
+  'product',
+  ['retail.product.created', 'retail.product.category-changed'],
+  (event) => [dataOf<{ category: string }>(event).category],
+  (event) => dataOf<{ sku: string }>(event).sku,
+);
 
-export const skuOrdersProjection = indexProjection('skuOrders', 'customer', ['retail.order.placed'], (event) => {
-  const data = dataOf<{ orderId: string; lines: OrderLine[] }>(event);
-  return data.lines.map((line): [string, string] => [line.sku, data.orderId]);
-});
+export const skuOrdersProjection = indexProjection(
+  'skuOrders',
+  'customer',
+  ['retail.order.placed'],
+  // Each sku once, however many lines name it.
+  (event) => {
+    const lines = dataOf<{ lines: OrderLine[] }>(event).lines;
+    return lines.length === 1 ? [lines[0]!.sku] : [...new Set(lines.map((line) => line.sku))];
+  },
+  (event) => dataOf<{ orderId: string }>(event).orderId,
+);
 
-export const storeStaffProjection = indexProjection('storeStaff', 'salesperson', ['retail.salesperson.registered'], (event) => {
-  const data = dataOf<{ salespersonId: string; store: string }>(event);
-  return [[data.store, data.salespersonId]];
-});
+export const storeStaffProjection = indexProjection(
+  'storeStaff',
+  'salesperson',
+  ['retail.salesperson.registered'],
+  (event) => [dataOf<{ store: string }>(event).store],
+  (event) => dataOf<{ salespersonId: string }>(event).salespersonId,
+);
 
 export const retailProjections: readonly ProjectionDefinition[] = [
   productProjection,
