@@ -6,9 +6,8 @@ import { startGateway } from '../gateway/server.js';
 import { ViewEngine } from '../joiner/viewEngine.js';
 import { EmbeddedLedger } from '../ledger/embeddedLedger.js';
 import { EmbeddedStore } from '../projections/embeddedStore.js';
-import { ProjectionRuntime } from '../projections/runtime.js';
+import { FoldWorker } from '../projections/foldWorker.js';
 import { retailAccess } from '../retail/access.js';
-import { retailProjections } from '../retail/projections.js';
 import { validateBatch } from '../retail/schemas.js';
 import { storefrontAssets } from '../retail/storefront/assets.js';
 import { retailRouter, retailStreams } from '../retail/streams.js';
@@ -29,12 +28,14 @@ export interface ServiceOptions {
   allowedOrigins?: string[];
   /** Offer `POST /v1/demo/sign-in` (anyone may sign in as any customer) and load a demo history into an empty ledger. */
   demo?: boolean;
+  /** The fold worker died: views no longer advance, the service should go (default: log only). */
+  onFatal?: (error: Error) => void;
 }
 
 export interface Service {
   url: string;
   ledger: EmbeddedLedger;
-  runtime: ProjectionRuntime;
+  runtime: FoldWorker;
   views: ViewEngine;
   close(): Promise<void>;
 }
@@ -53,16 +54,41 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const logger = options.logger ?? pino({ name: 'foldline', level: process.env['FOLDLINE_LOG_LEVEL'] ?? 'info' }, pino.destination(2));
   const ledger = await EmbeddedLedger.open({ path: join(options.dataDir, 'ledger'), streams: retailStreams(options.shards), route: retailRouter });
   if (options.demo) await loadDemoHistory(ledger, logger);
-  const store = new EmbeddedStore({ path: join(options.dataDir, 'state') });
-  // The embedded ledger refuses a repeated (source, id) at append: no id window is needed.
+  const storePath = join(options.dataDir, 'state');
+  const store = new EmbeddedStore({ path: storePath });
   const registry = new Registry();
-  const runtime = new ProjectionRuntime({ consumer, ledger, store, projections: retailProjections, idWindow: 0, registry, logger: logger.child({ layer: 'projections' }) });
+  // Folding runs on its own core; this thread parses, validates, appends and serves.
+  const runtime = new FoldWorker({
+    topology: new URL('../retail/topology.ts', import.meta.url).href,
+    consumer,
+    ledger,
+    ledgerPath: join(options.dataDir, 'ledger'),
+    store,
+    storePath,
+    // The embedded ledger refuses a repeated (source, id) at append: no id window is needed.
+    idWindow: 0,
+    logger,
+    // A failure before it runs is thrown by `ready` below instead.
+    onFatal: (error) => {
+      if (serving) options.onFatal?.(error);
+    },
+  });
+  let serving = false;
+  try {
+    // Listen only once views can advance.
+    await runtime.ready();
+    serving = true;
+  } catch (error) {
+    await runtime.stop();
+    await store.close();
+    await ledger.close();
+    throw error;
+  }
   const views = new ViewEngine({
     source: runtime,
     views: retailViews,
     onError: (error, view, key) => logger.error({ err: error, view, key }, 'view computation failed'),
   });
-  runtime.start();
   const gateway = await startGateway({
     ledger,
     validate: validateBatch,
@@ -71,6 +97,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     port: options.port,
     logger: logger.child({ layer: 'gateway' }),
     registry,
+    moreMetrics: () => runtime.metrics(),
     ...(options.authSecret === undefined ? {} : { auth: { secret: options.authSecret, policy: retailAccess } }),
     ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
     extraRoutes: [...demoListRoutes(), ...(options.demo ? [demoSignInRoute(options.authSecret)] : [])],

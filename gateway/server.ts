@@ -26,7 +26,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const guard = new AccessGuard(options.auth);
   const appender = new Appender({ ledger, validate, views, guard, metrics, limits });
   const router = new Router([
-    ...httpRoutes({ ledger, views, appender, guard, limits, registry }),
+    ...httpRoutes({ ledger, views, appender, guard, limits, registry, moreMetrics: options.moreMetrics ?? (async () => '') }),
     ...extraHttpRoutes(options.extraRoutes ?? [], guard),
     ...staticRoutes(options.assets ?? new Map()),
   ]);

@@ -125,6 +125,8 @@ export interface GatewayOptions {
   logger: Logger;
   /** The gateway registers its metrics and the default process metrics here: one registry per gateway. */
   registry: Registry;
+  /** Metrics kept elsewhere (a worker thread's registry), in Prometheus text, served after the registry's. */
+  moreMetrics?: () => Promise<string>;
   /** Without it every call is allowed, and the gateway listens on loopback addresses only. */
   auth?: AuthOptions;
   /**

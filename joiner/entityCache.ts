@@ -54,10 +54,11 @@ export class EntityCache {
 
   /** Applies a commit; returns the ids of the entities it changed. */
   apply(change: CommitChange): string[] {
-    return change.entities.map(({ namespace, key, record }) => {
-      const id = entityId(namespace, key);
+    // `record` is read only for entities held here: a source may decode it on first read.
+    return change.entities.map((entity) => {
+      const id = entityId(entity.namespace, entity.key);
       if (this.loading.has(id)) this.superseded.add(id);
-      if (this.states.has(id) || this.loading.has(id)) this.remember(id, record.state);
+      if (this.states.has(id) || this.loading.has(id)) this.remember(id, entity.record.state);
       return id;
     });
   }

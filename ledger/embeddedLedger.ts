@@ -113,7 +113,8 @@ export class EmbeddedLedger implements Ledger {
     private readonly root: RootDatabase,
     private readonly records: Database<Buffer, BlockKey>,
     private readonly identities: Database<string, Buffer>,
-    private readonly release: () => void,
+    /** Undefined for a reader: it holds no lock and cannot append. */
+    private readonly release: (() => void) | undefined,
   ) {
     this.streams = streams;
     this.shardCounts = new Map(streams.map((s) => [s.name, s.shards]));
@@ -129,6 +130,24 @@ export class EmbeddedLedger implements Ledger {
 
   static async open(options: EmbeddedLedgerOptions): Promise<EmbeddedLedger> {
     const release = lockDirectory(options.path);
+    try {
+      return await EmbeddedLedger.openEnvironment(options, release);
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  /**
+   * A reader of a ledger another part of this process writes (a fold worker thread beside
+   * the writer): it takes no lock, refuses appends and learns of new records through
+   * `refresh`, which the writer's side calls after appends.
+   */
+  static async openReader(options: Omit<EmbeddedLedgerOptions, 'streams'>): Promise<EmbeddedLedger> {
+    return EmbeddedLedger.openEnvironment(options, undefined);
+  }
+
+  private static async openEnvironment(options: EmbeddedLedgerOptions, release: (() => void) | undefined): Promise<EmbeddedLedger> {
     let root: RootDatabase | undefined;
     try {
       root = open({ path: options.path, overlappingSync: false, maxDbs: 3 });
@@ -136,7 +155,10 @@ export class EmbeddedLedger implements Ledger {
       const stored = meta.get('layout');
       const storedStreams = stored === undefined ? undefined : (JSON.parse(stored) as StreamSpec[]);
       const streams = layoutOf(options.streams ?? storedStreams, options.path);
-      if (storedStreams === undefined) await meta.put('layout', JSON.stringify(streams));
+      if (storedStreams === undefined) {
+        if (!release) throw new FoldlineError('no_layout', `data directory ${options.path} holds no ledger yet`);
+        await meta.put('layout', JSON.stringify(streams));
+      }
       else if (describeLayout(storedStreams) !== describeLayout(streams)) {
         throw new FoldlineError(
           'layout_mismatch',
@@ -148,7 +170,6 @@ export class EmbeddedLedger implements Ledger {
       return new EmbeddedLedger(options.path, streams, options.route, root, records, identities, release);
     } catch (error) {
       await root?.close();
-      release();
       throw error;
     }
   }
@@ -192,11 +213,22 @@ export class EmbeddedLedger implements Ledger {
     await this.signal.wait(stream, shard, signal);
   }
 
+  /** A reader's catch-up with the writer: takes in the records appended since, waking their waiters. */
+  refresh(): void {
+    for (const position of this.assigned.keys()) {
+      const last = this.lastStoredSeq(position);
+      if (last <= (this.durable.get(position) ?? 0)) continue;
+      this.durable.set(position, last);
+      const { stream, shard } = parsePositionKey(position);
+      this.signal.notify(stream, shard);
+    }
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       while (this.committing) await this.committing;
       await this.root.close();
-      this.release();
+      this.release?.();
       this.closed = true;
       this.signal.notifyAll();
     })();
@@ -330,6 +362,7 @@ export class EmbeddedLedger implements Ledger {
   }
 
   private assertWritable(): void {
+    if (!this.release) throw new FoldlineError('read_only', `this is a reader of the ledger at ${this.path}`, { status: 503 });
     if (this.closing) throw new FoldlineError('closed', 'the ledger is closed', { status: 503 });
     if (this.failure) throw this.failure;
   }

@@ -13,6 +13,13 @@ export interface EmbeddedStoreOptions {
 
 type BinaryDb = Database<Buffer, Buffer>;
 
+/** A commit as stored: each changed entity's record encoded, the checkpoint and dead letters as key and value. */
+export interface EncodedCommit {
+  entities: Array<{ namespace: string; key: string; record: Buffer }>;
+  checkpoint: [key: Buffer, value: Buffer];
+  deadLetters: Array<[key: Buffer, value: Buffer]>;
+}
+
 /**
  * Durable entity state in an LMDB environment: entity records, consumer checkpoints and
  * dead letters in three sub-databases, a commit written in one transaction and resolved
@@ -47,14 +54,22 @@ export class EmbeddedStore implements StateStore {
   }
 
   async commit(commit: StateCommit): Promise<void> {
-    // Encode before the transaction so that a bad value fails the commit with nothing written.
-    const entities = commit.entities.map(({ namespace, key, record }) => [tupleKey([namespace, key]), toBuffer(encodeState(record))] as const);
-    const checkpoint = [tupleKey([commit.consumer]), toBuffer(encodeState(commit.checkpoint))] as const;
-    const deadLetters = commit.deadLetters.map(
-      (letter) => [tupleKey([commit.consumer, ...deadLetterTuple(letter)]), toBuffer(encodeState(letter))] as const,
-    );
+    await this.write(this.encode(commit));
+  }
+
+  /** A commit in its stored form. Encoding comes first so that a bad value fails the commit with nothing written. */
+  encode(commit: StateCommit): EncodedCommit {
+    return {
+      entities: commit.entities.map(({ namespace, key, record }) => ({ namespace, key, record: encodeState(record) })),
+      checkpoint: [tupleKey([commit.consumer]), encodeState(commit.checkpoint)],
+      deadLetters: commit.deadLetters.map((letter) => [tupleKey([commit.consumer, ...deadLetterTuple(letter)]), encodeState(letter)]),
+    };
+  }
+
+  /** Writes an encoded commit in one transaction. */
+  async write({ entities, checkpoint, deadLetters }: EncodedCommit): Promise<void> {
     await this.env.transaction(() => {
-      for (const [key, value] of entities) this.entities.put(key, value);
+      for (const { namespace, key, record } of entities) this.entities.put(tupleKey([namespace, key]), record);
       this.checkpoints.put(...checkpoint);
       for (const [key, value] of deadLetters) this.deadLetterDb.put(key, value);
     });
@@ -79,8 +94,4 @@ export class EmbeddedStore implements StateStore {
   async close(): Promise<void> {
     await this.env.close();
   }
-}
-
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -34,16 +34,18 @@ export function startCommand(): Command {
         ...(authSecret === undefined ? {} : { authSecret }),
         ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins.split(',').map((origin) => origin.trim()).filter(Boolean) }),
         demo: options.demo ?? false,
+        // Views that no longer advance are an outage: exit non-zero for the supervisor to restart us.
+        onFatal: () => void stop(1),
       });
       console.log(`foldline listening on ${service.url}`);
       let stopping = false;
-      const stop = async (): Promise<void> => {
+      const stop = async (code = 0): Promise<void> => {
         if (stopping) return;
         stopping = true;
         await service.close();
-        process.exit(0);
+        process.exit(code);
       };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
+      process.once('SIGTERM', () => void stop());
+      process.once('SIGINT', () => void stop());
     });
 }

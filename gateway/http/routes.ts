@@ -34,10 +34,11 @@ export interface RouteDependencies {
   guard: AccessGuard;
   limits: GatewayLimits;
   registry: Registry;
+  moreMetrics: () => Promise<string>;
 }
 
 /** The HTTP API of DESIGN.md "Interfaces users touch" (see docs/http-api.md). */
-export function httpRoutes({ ledger, views, appender, guard, limits, registry }: RouteDependencies): HttpRoute[] {
+export function httpRoutes({ ledger, views, appender, guard, limits, registry, moreMetrics }: RouteDependencies): HttpRoute[] {
   const principalOf = (headers: RequestHeaders): Principal | undefined => guard.identify(bearerToken(headers.get('authorization')));
   return [
     {
@@ -82,7 +83,8 @@ export function httpRoutes({ ledger, views, appender, guard, limits, registry }:
       pattern: '/metrics',
       async handler({ headers }) {
         guard.checkOperator(principalOf(headers));
-        return textAnswer(200, await registry.metrics(), registry.contentType);
+        const [own, more] = await Promise.all([registry.metrics(), moreMetrics()]);
+        return textAnswer(200, own + more, registry.contentType);
       },
     },
   ];

@@ -1,0 +1,204 @@
+import { setMaxListeners } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { decodeState, frontier, frontierCovers, frontiersEqual, mergeFrontiers, positionKey, type Frontier } from '../crdt/index.js';
+import { FoldlineError } from '../ledger/errors.js';
+import type { Ledger } from '../ledger/types.js';
+import { entityId } from './entityId.js';
+import type { EncodedEntity, FoldWorkerData, FromWorker, ToWorker } from './foldWorkerProtocol.js';
+import type { CommitChange, CommitListener, EntityChange } from './runtime.js';
+import type { EntityRecord, StateStore } from './types.js';
+
+export interface FoldWorkerOptions extends Omit<FoldWorkerData, 'logLevel'> {
+  /** The ledger the worker reads, as this thread writes it: its appends wake the worker. */
+  ledger: Ledger;
+  /** The worker's store, opened in this thread for reads. */
+  store: StateStore;
+  logger: Logger;
+  /** Young generation of the worker's heap, MiB: a fold allocates much short-lived data. */
+  youngGenerationMb?: number;
+  /** The worker died: nothing is folded any more. */
+  onFatal: (error: Error) => void;
+}
+
+/**
+ * A projection runtime in a worker thread, seen from the thread that serves: the same
+ * frontier, commit feed and entity reads as an in-process ProjectionRuntime, so that the
+ * gateway's thread only parses, validates and appends while another core folds.
+ *
+ * Entity reads: the records of a folded batch are held until the worker reports the
+ * batch stored, since the store may not have them yet; any other record comes from the
+ * store, which then holds everything folded. Records cross as encoded bytes and are
+ * decoded only when read (most changed entities are not in any view being watched).
+ */
+export class FoldWorker {
+  private readonly worker: Worker;
+  private readonly listeners = new Set<CommitListener>();
+  /** Changes of batches folded and not yet reported stored, by entity id. */
+  private readonly unstored = new Map<string, EntityChange>();
+  private current: Frontier = frontier();
+  private readonly frontierWaiters = new Set<() => void>();
+  private readonly metricsRequests = new Map<number, (text: string) => void>();
+  private nextRequest = 0;
+  private readonly watching = new AbortController();
+  private failure: Error | undefined;
+  private readonly exited: Promise<void>;
+  private noticeQueued = false;
+  private started!: () => void;
+  /** Resolves once the worker runs, its frontier reported (see `ready`). */
+  private readonly running = new Promise<void>((resolve) => (this.started = resolve));
+
+  constructor(private readonly options: FoldWorkerOptions) {
+    const { ledger: _ledger, store: _store, logger, youngGenerationMb, onFatal: _onFatal, ...data } = options;
+    const workerData: FoldWorkerData = { ...data, logLevel: logger.level };
+    this.worker = new Worker(new URL('./foldWorkerThread.boot.js', import.meta.url), {
+      workerData,
+      resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb ?? 64 },
+    });
+    this.worker.on('message', (message: FromWorker) => this.receive(message));
+    this.worker.on('error', (error) => this.fail(error));
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.once('exit', (code) => this.fail(new FoldlineError('fold_worker_exited', `the fold worker exited with code ${code}`, { status: 503 })));
+    const shards = options.ledger.streams.flatMap(({ name, shards: count }) => Array.from({ length: count }, (_, shard) => ({ name, shard })));
+    // One waiter per shard is expected here, not a leak.
+    setMaxListeners(shards.length + 2, this.watching.signal);
+    for (const { name, shard } of shards) void this.watchAppends(name, shard);
+  }
+
+  /** Resolves once the worker has loaded and reported what the store holds; rejects if it failed first. */
+  async ready(): Promise<void> {
+    await Promise.race([this.running, this.exited]);
+    if (this.failure) throw this.failure;
+  }
+
+  /** Everything folded so far: the same object while it does not change. */
+  frontier(): Frontier {
+    return this.current;
+  }
+
+  onCommit(listener: CommitListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async get<S>(namespace: string, key: string): Promise<EntityRecord<S> | undefined> {
+    const change = this.unstored.get(entityId(namespace, key));
+    if (change) return change.record as EntityRecord<S>;
+    return this.options.store.get<S>(namespace, key);
+  }
+
+  /** Resolves once everything in the ledger when called is folded. */
+  async catchUp(): Promise<void> {
+    const head = await this.options.ledger.head();
+    while (!frontierCovers(this.current, head)) {
+      if (this.failure) throw this.failure;
+      await new Promise<void>((resolve) => this.frontierWaiters.add(resolve));
+    }
+  }
+
+  /** The worker's metrics in Prometheus text form. */
+  metrics(): Promise<string> {
+    if (this.failure) return Promise.resolve('');
+    const id = this.nextRequest++;
+    return new Promise((resolve) => {
+      this.metricsRequests.set(id, resolve);
+      this.send({ type: 'metrics', id });
+    });
+  }
+
+  /** Lets the batch in progress commit, then ends the worker. */
+  async stop(): Promise<void> {
+    this.watching.abort();
+    if (!this.failure) this.send({ type: 'stop' });
+    await this.exited;
+  }
+
+  private receive(message: FromWorker): void {
+    switch (message.type) {
+      case 'folded': {
+        const entities = message.entities.map(lazyChange);
+        for (const change of entities) this.unstored.set(entityId(change.namespace, change.key), change);
+        this.advance(message.frontier);
+        return this.publish({ entities, frontier: this.current });
+      }
+      case 'stored':
+        // Batches are folded and stored one at a time: this is the last one folded.
+        this.unstored.clear();
+        this.started();
+        // At start, the stored checkpoint: waiters for it hear of it as of a batch that changed nothing.
+        if (this.advance(message.frontier)) this.publish({ entities: [], frontier: this.current });
+        return;
+      case 'metrics':
+        this.metricsRequests.get(message.id)?.(message.text);
+        this.metricsRequests.delete(message.id);
+        return;
+      case 'stopped':
+        return;
+    }
+  }
+
+  /** Moves the frontier forward to cover `reported`; false when it already did. */
+  private advance(reported: Frontier): boolean {
+    const next = mergeFrontiers(this.current, reported);
+    if (frontiersEqual(next, this.current)) return false;
+    this.current = next;
+    for (const wake of this.frontierWaiters) wake();
+    this.frontierWaiters.clear();
+    return true;
+  }
+
+  private publish(change: CommitChange): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.options.logger.error({ err: error, consumer: this.options.consumer }, 'commit listener failed');
+      }
+    }
+  }
+
+  /** Tells the worker of new records, at most once per event-loop turn. */
+  private async watchAppends(stream: string, shard: number): Promise<void> {
+    const signal = this.watching.signal;
+    let seen: string | null = null;
+    while (!signal.aborted) {
+      await this.options.ledger.waitForAppend(stream, shard, seen, signal);
+      if (signal.aborted) return;
+      seen = (await this.options.ledger.head())[positionKey(stream, shard)] ?? seen;
+      if (this.noticeQueued) continue;
+      this.noticeQueued = true;
+      setImmediate(() => {
+        this.noticeQueued = false;
+        this.send({ type: 'appended' });
+      });
+    }
+  }
+
+  private send(message: ToWorker): void {
+    if (!this.failure) this.worker.postMessage(message);
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) return;
+    const stopping = this.watching.signal.aborted;
+    this.failure = error;
+    this.watching.abort();
+    for (const wake of this.frontierWaiters) wake();
+    for (const resolve of this.metricsRequests.values()) resolve('');
+    if (!stopping) {
+      this.options.logger.fatal({ err: error }, 'the fold worker failed');
+      this.options.onFatal(error);
+    }
+  }
+}
+
+function lazyChange({ namespace, key, record: bytes }: EncodedEntity): EntityChange {
+  let record: EntityRecord | undefined;
+  return {
+    namespace,
+    key,
+    get record(): EntityRecord {
+      return (record ??= decodeState<EntityRecord>(bytes));
+    },
+  };
+}

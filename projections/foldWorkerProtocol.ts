@@ -1,0 +1,45 @@
+import type { Frontier } from '../crdt/index.js';
+import type { StreamRouter } from '../ledger/types.js';
+import type { ProjectionDefinition } from './types.js';
+
+/**
+ * What a fold worker computes, as a module it imports by URL (functions cannot cross
+ * threads): the module exports `projections` and the ledger's `route`.
+ */
+export interface FoldTopology {
+  projections: readonly ProjectionDefinition[];
+  route: StreamRouter;
+}
+
+/** The worker's `workerData`. */
+export interface FoldWorkerData {
+  /** URL of the topology module. */
+  topology: string;
+  consumer: string;
+  ledgerPath: string;
+  storePath: string;
+  batchSize?: number;
+  idWindow?: number;
+  logLevel: string;
+}
+
+/** An entity a batch changed: its record in the state encoding, decoded on the other side only when read. */
+export interface EncodedEntity {
+  namespace: string;
+  key: string;
+  record: Uint8Array;
+}
+
+export type ToWorker =
+  /** The ledger has new records: read them. */
+  | { type: 'appended' }
+  | { type: 'metrics'; id: number }
+  | { type: 'stop' };
+
+export type FromWorker =
+  /** A batch folded; its commit is on the way (the runtime's onCommit). */
+  | { type: 'folded'; entities: EncodedEntity[]; frontier: Frontier }
+  /** The last folded batch is in the store (the runtime's onStored); also sent once at start. */
+  | { type: 'stored'; frontier: Frontier }
+  | { type: 'metrics'; id: number; text: string }
+  | { type: 'stopped' };

@@ -1,0 +1,134 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { canonicalJson, frontierCovers, mergeFrontiers } from '../crdt/index.js';
+import { EmbeddedLedger } from '../ledger/embeddedLedger.js';
+import { EmbeddedStore } from '../projections/embeddedStore.js';
+import { FoldWorker } from '../projections/foldWorker.js';
+import { ProjectionRuntime } from '../projections/runtime.js';
+import { MemoryStore } from '../projections/memoryStore.js';
+import { generateEvents } from '../retail/generator.js';
+import { retailProjections } from '../retail/projections.js';
+import { retailRouter, retailStreams } from '../retail/streams.js';
+
+const topology = new URL('../retail/topology.ts', import.meta.url).href;
+const logger = pino({ level: 'silent' });
+
+describe('a fold worker', () => {
+  let dir: string;
+  let ledger: EmbeddedLedger;
+  let store: EmbeddedStore;
+  let workers: FoldWorker[];
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'foldline-worker-'));
+    ledger = await EmbeddedLedger.open({ path: join(dir, 'ledger'), streams: retailStreams(2), route: retailRouter });
+    store = new EmbeddedStore({ path: join(dir, 'state') });
+    workers = [];
+  });
+  afterEach(async () => {
+    // Before the environments close, even when a test failed midway.
+    await Promise.all(workers.map((worker) => worker.stop()));
+    await store.close();
+    await ledger.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const startWorker = (options: { topology?: string; onFatal?: (error: Error) => void } = {}): FoldWorker => {
+    const worker = new FoldWorker({
+      topology: options.topology ?? topology,
+      consumer: 'test',
+      ledger,
+      ledgerPath: join(dir, 'ledger'),
+      store,
+      storePath: join(dir, 'state'),
+      idWindow: 0,
+      batchSize: 200,
+      logger,
+      onFatal: options.onFatal ?? ((error) => expect.unreachable(String(error))),
+    });
+    workers.push(worker);
+    return worker;
+  };
+
+  /** Reads back every published entity at once and a little later, across its batch's store write; returns the reads that saw an older state. */
+  const readBackLagging = (worker: FoldWorker): string[] => {
+    const lagging: string[] = [];
+    worker.onCommit(({ entities }) => {
+      for (const entity of entities) {
+        const seen = entity.record.frontier;
+        const readBack = (): void =>
+          void worker.get(entity.namespace, entity.key).then((record) => {
+            if (!record || !frontierCovers(record.frontier, seen)) lagging.push(`${entity.namespace}/${entity.key}`);
+          });
+        readBack();
+        for (const delay of [1, 5]) setTimeout(readBack, delay);
+      }
+    });
+    return lagging;
+  };
+
+  it('never reads back a state older than one it published, even while a slow store write is in flight', async () => {
+    const worker = startWorker({ topology: new URL('./support/bulkyTopology.ts', import.meta.url).href });
+    const lagging = readBackLagging(worker);
+    const events = [...generateEvents({ seed: 5, events: 3000 })];
+    for (let i = 0; i < events.length; i += 100) await ledger.append(events.slice(i, i + 100));
+    await worker.catchUp();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(lagging).toEqual([]);
+    await worker.stop();
+  });
+
+  it('folds what the ledger gets as an in-process runtime does', async () => {
+    const events = [...generateEvents({ seed: 3, events: 4000 })];
+    const worker = startWorker();
+    const published = new Map<string, string>();
+    worker.onCommit(({ entities }) => {
+      for (const entity of entities) published.set(`${entity.namespace}/${entity.key}`, canonicalJson(entity.record));
+    });
+    const lagging = readBackLagging(worker);
+    for (let i = 0; i < events.length; i += 250) await ledger.append(events.slice(i, i + 250));
+    await worker.catchUp();
+    expect(frontierCovers(worker.frontier(), await ledger.head())).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(lagging).toEqual([]);
+
+    // The same records as one in-process fold of the same ledger.
+    const reference = new ProjectionRuntime({ consumer: 'reference', ledger, store: new MemoryStore(), projections: retailProjections, idWindow: 0 });
+    await reference.catchUp();
+    for (const [id, record] of published) {
+      const [namespace, ...key] = id.split('/');
+      expect(canonicalJson(await worker.get(namespace!, key.join('/')))).toBe(canonicalJson(await reference.get(namespace!, key.join('/'))));
+      expect(canonicalJson(await reference.get(namespace!, key.join('/')))).toBe(record);
+    }
+    expect(await worker.metrics()).toMatch(/foldline_projection_records_total\{consumer="test"\} 4000/);
+    await worker.stop();
+  });
+
+  it('starts at the stored checkpoint and folds nothing again', async () => {
+    await ledger.append([...generateEvents({ seed: 4, events: 500 })]);
+    const first = startWorker();
+    await first.catchUp();
+    await first.stop();
+
+    const second = startWorker();
+    let changed = 0;
+    second.onCommit(({ entities }) => (changed += entities.length));
+    await second.catchUp();
+    expect(changed).toBe(0);
+    expect(mergeFrontiers(second.frontier())).toEqual(mergeFrontiers(await ledger.head()));
+    await second.stop();
+  });
+
+  it('reports a worker that cannot run as fatal', async () => {
+    const broken = join(dir, 'broken-topology.mjs');
+    await writeFile(broken, 'throw new Error("no topology here");\n');
+    const fatal = await new Promise<Error>((resolve) => {
+      startWorker({ topology: pathToFileURL(broken).href, onFatal: resolve });
+    });
+    expect(fatal.message).toContain('no topology here');
+  });
+});
