@@ -213,10 +213,12 @@ export class EmbeddedLedger implements Ledger {
     await this.signal.wait(stream, shard, signal);
   }
 
-  /** A reader's catch-up with the writer: takes in the records appended since, waking their waiters. */
-  refresh(): void {
+  /** A reader's catch-up with the writer: takes in its durable `head`, waking the waiters of shards that grew. */
+  refresh(head: Frontier): void {
+    // lmdb-js keeps a read snapshot until its next timer tick: read the writer's records now.
+    this.root.resetReadTxn();
     for (const position of this.assigned.keys()) {
-      const last = this.lastStoredSeq(position);
+      const last = Number(head[position] ?? 0);
       if (last <= (this.durable.get(position) ?? 0)) continue;
       this.durable.set(position, last);
       const { stream, shard } = parsePositionKey(position);

@@ -82,6 +82,14 @@ export class EmbeddedStore implements StateStore {
      */
   }
 
+  /**
+   * Makes the next read see what another thread just committed (lmdb-js keeps a thread's
+   * read snapshot until its next timer tick).
+   */
+  renewReads(): void {
+    this.env.resetReadTxn();
+  }
+
   async checkpoint(consumer: string): Promise<Checkpoint | undefined> {
     const bytes = this.checkpoints.get(tupleKey([consumer]));
     return bytes && decodeState<Checkpoint>(bytes);

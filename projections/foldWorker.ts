@@ -7,13 +7,14 @@ import type { Ledger } from '../ledger/types.js';
 import { entityId } from './entityId.js';
 import type { EncodedEntity, FoldWorkerData, FromWorker, ToWorker } from './foldWorkerProtocol.js';
 import type { CommitChange, CommitListener, EntityChange } from './runtime.js';
-import type { EntityRecord, StateStore } from './types.js';
+import type { EmbeddedStore } from './embeddedStore.js';
+import type { EntityRecord } from './types.js';
 
 export interface FoldWorkerOptions extends Omit<FoldWorkerData, 'logLevel'> {
   /** The ledger the worker reads, as this thread writes it: its appends wake the worker. */
   ledger: Ledger;
   /** The worker's store, opened in this thread for reads. */
-  store: StateStore;
+  store: EmbeddedStore;
   logger: Logger;
   /** Young generation of the worker's heap, MiB: a fold allocates much short-lived data. */
   youngGenerationMb?: number;
@@ -124,6 +125,7 @@ export class FoldWorker {
       case 'stored':
         // Batches are folded and stored one at a time: this is the last one folded.
         this.unstored.clear();
+        this.options.store.renewReads();
         this.started();
         // At start, the stored checkpoint: waiters for it hear of it as of a batch that changed nothing.
         if (this.advance(message.frontier)) this.publish({ entities: [], frontier: this.current });
@@ -157,19 +159,20 @@ export class FoldWorker {
     }
   }
 
-  /** Tells the worker of new records, at most once per event-loop turn. */
+  /** Tells the worker of new records; the shards of one commit wake together and make one notice. */
   private async watchAppends(stream: string, shard: number): Promise<void> {
     const signal = this.watching.signal;
     let seen: string | null = null;
     while (!signal.aborted) {
       await this.options.ledger.waitForAppend(stream, shard, seen, signal);
       if (signal.aborted) return;
-      seen = (await this.options.ledger.head())[positionKey(stream, shard)] ?? seen;
+      const head = await this.options.ledger.head();
+      seen = head[positionKey(stream, shard)] ?? seen;
       if (this.noticeQueued) continue;
       this.noticeQueued = true;
-      setImmediate(() => {
+      queueMicrotask(() => {
         this.noticeQueued = false;
-        this.send({ type: 'appended' });
+        this.send({ type: 'appended', head });
       });
     }
   }

@@ -31,8 +31,8 @@ export interface EncodedEntity {
 }
 
 export type ToWorker =
-  /** The ledger has new records: read them. */
-  | { type: 'appended' }
+  /** The ledger has new records, up to its durable `head`: read them. */
+  | { type: 'appended'; head: Frontier }
   | { type: 'metrics'; id: number }
   | { type: 'stop' };
 

@@ -45,7 +45,7 @@ const runtime = new ProjectionRuntime({
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'appended':
-      return ledger.refresh();
+      return ledger.refresh(message.head);
     case 'metrics':
       return void registry.metrics().then((text) => post({ type: 'metrics', id: message.id, text }));
     case 'stop':

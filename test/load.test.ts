@@ -54,6 +54,14 @@ describe('foldline load against a real server', () => {
     expect(report.expectedDeliveries).toBe(60);
   });
 
+  it('leaves a warm-up out of the figures', async () => {
+    const report = await runLoad({ url: service.url, scenario: 'cart', rate: 20, durationSeconds: 1, warmupSeconds: 1, subscribers: 4, catalogProducts: 10 });
+    // Only the measured second's 20 appends, though 40 were sent.
+    expectComplete(report, 20);
+    expect(report.expectedDeliveries).toBe(20);
+    expect(report.warmupSeconds).toBe(1);
+  });
+
   it('refuses more customers than subscribers', async () => {
     await expect(runLoad({ url: service.url, scenario: 'cart', rate: 1, durationSeconds: 1, subscribers: 2, customers: 3 })).rejects.toMatchObject({ code: 'bad_option' });
   });

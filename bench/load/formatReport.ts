@@ -5,7 +5,7 @@ export function formatLoadReport(report: LoadReport): string {
   const { appends, throughput, latencyMs: l, ackLatencyMs: a } = report;
   const errors = Object.entries(report.errors).map(([code, n]) => `${code} ${n}`).join(', ') || 'none';
   return [
-    `scenario ${report.scenario}: ${report.rate} appends/s for ${report.durationSeconds} s over ${report.append}, ${report.subscribers} subscribers, ${report.customers} customers`,
+    `scenario ${report.scenario}: ${report.rate} appends/s for ${report.durationSeconds} s (after ${report.warmupSeconds} s of warm-up left out) over ${report.append}, ${report.subscribers} subscribers, ${report.customers} customers`,
     `appends: ${appends.sent} sent, ${appends.acknowledged} acknowledged (${appends.eventsAcknowledged} events), ${appends.failed} failed`,
     `throughput: ${throughput.eventsPerSecond} events/s acknowledged, ${throughput.pushesPerSecond} pushes/s received (${report.pushes} pushes)`,
     `effect after cause (append sent → push received), ms: p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  max ${l.max}  (${l.count} of ${report.expectedDeliveries} deliveries)`,

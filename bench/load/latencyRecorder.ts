@@ -27,6 +27,12 @@ export class LatencyRecorder {
     return summarize(this.total);
   }
 
+  /** Forgets everything recorded so far (the end of a warm-up). */
+  reset(): void {
+    this.total.reset();
+    this.interval.reset();
+  }
+
   /** The interval since the last call, then starts a new one. */
   takeInterval(): LatencySummary {
     const summary = summarize(this.interval);

@@ -16,6 +16,12 @@ export interface LoadOptions {
   /** Appends (user actions) per second, sent on schedule whatever the answers. */
   rate: number;
   durationSeconds: number;
+  /**
+   * Seconds of the same load sent first and then drained, left out of every figure but
+   * errors and timeouts: JIT compilation and first loads belong to starting, not to the
+   * steady state. Default 0.
+   */
+  warmupSeconds?: number;
   /** WebSocket connections, spread round-robin over the customers. */
   subscribers: number;
   /** Customers acted for (≤ subscribers, so that every customer is watched); default: one per subscriber. */
@@ -41,6 +47,7 @@ export interface LoadReport {
   append: AppendMode;
   rate: number;
   durationSeconds: number;
+  warmupSeconds: number;
   subscribers: number;
   customers: number;
   appends: { sent: number; acknowledged: number; failed: number; eventsAcknowledged: number };
@@ -71,6 +78,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     throw new FoldlineError('bad_option', `customers must be from 1 to subscribers (${options.subscribers}) so that every customer is watched`, { status: 400 });
   }
   if (!(options.rate > 0 && options.durationSeconds > 0)) throw new FoldlineError('bad_option', 'rate and duration must be positive', { status: 400 });
+  if (!((options.warmupSeconds ?? 0) >= 0)) throw new FoldlineError('bad_option', 'warm-up must not be negative', { status: 400 });
   const append = options.append ?? 'http';
   const timeoutMs = options.timeoutMs ?? 5000;
   const seed = options.seed ?? 1;
@@ -139,7 +147,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     inFlight.add(done);
   };
 
-  const started = performance.now();
+  let started = performance.now();
   const progress = setInterval(() => {
     tracker.expire(performance.now() - timeoutMs);
     const l = latencies.takeInterval();
@@ -148,11 +156,22 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
         `p50 ${l.p50} ms  p99 ${l.p99} ms  max ${l.max} ms  failed ${counts.failed}  timeouts ${tracker.timeouts}`,
     );
   }, 1000);
-  try {
-    await scheduleArrivals(options.rate, Math.round(options.rate * options.durationSeconds), fire, options.signal ?? new AbortController().signal);
+  const sendFor = async (seconds: number): Promise<void> => {
+    await scheduleArrivals(options.rate, Math.round(options.rate * seconds), fire, options.signal ?? new AbortController().signal);
     // Drain: answers and pushes still under way, for at most one timeout.
     const drainUntil = performance.now() + timeoutMs;
     while ((inFlight.size > 0 || tracker.outstanding > 0) && performance.now() < drainUntil) await sleep(10);
+  };
+  const warmupSeconds = options.warmupSeconds ?? 0;
+  try {
+    if (warmupSeconds > 0) {
+      await sendFor(warmupSeconds);
+      for (const recorder of [latencies, ackLatencies]) recorder.reset();
+      Object.assign(counts, { sent: 0, acknowledged: 0, failed: 0, eventsAcknowledged: 0, expectedDeliveries: 0, pushes: 0 });
+      maxSendLagMs = 0;
+      started = performance.now();
+    }
+    await sendFor(options.durationSeconds);
   } finally {
     clearInterval(progress);
     appender.close();
@@ -165,6 +184,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     append,
     rate: options.rate,
     durationSeconds: options.durationSeconds,
+    warmupSeconds,
     subscribers: options.subscribers,
     customers,
     appends: { sent: counts.sent, acknowledged: counts.acknowledged, failed: counts.failed, eventsAcknowledged: counts.eventsAcknowledged },

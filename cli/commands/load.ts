@@ -8,6 +8,7 @@ interface LoadCommandOptions {
   scenario: ScenarioName;
   rate: number;
   duration: number;
+  warmup: number;
   subscribers: number;
   customers?: number;
   append: AppendMode;
@@ -26,6 +27,7 @@ export function loadCommand(): Command {
     .addOption(new Option('--scenario <name>', 'browse (recently-viewed), cart (adds and removes), order (fill a cart, order it), mixed').choices(scenarioNames).default('cart'))
     .option('--rate <n>', 'appends per second, sent on schedule whatever the answers (open model); an order with its cart clears is one append', positiveNumber('--rate'), 100)
     .option('--duration <s>', 'seconds of arrivals (then at most one --timeout of drain)', positiveNumber('--duration'), 10)
+    .option('--warmup <s>', 'seconds of the same load sent first and left out of the figures (errors and timeouts still count)', nonNegativeNumber('--warmup'), 0)
     .option('--subscribers <n>', 'WebSocket connections, each watching one customer', integerOption('--subscribers', 1, 100_000), 100)
     .option('--customers <n>', 'customers acted for, at most --subscribers (several sockets per customer: devices); default one per subscriber', integerOption('--customers', 1, 100_000))
     .addOption(new Option('--append <via>', 'append over HTTP POST /v1/events or over the customer\'s WebSocket').choices(appendModes).default('http'))
@@ -44,6 +46,7 @@ export function loadCommand(): Command {
         scenario: options.scenario,
         rate: options.rate,
         durationSeconds: options.duration,
+        warmupSeconds: options.warmup,
         subscribers: options.subscribers,
         ...(options.customers === undefined ? {} : { customers: options.customers }),
         append: options.append,
@@ -59,9 +62,17 @@ export function loadCommand(): Command {
 }
 
 function positiveNumber(name: string) {
+  return numberAtLeast(name, 'a positive number', (value) => value > 0);
+}
+
+function nonNegativeNumber(name: string) {
+  return numberAtLeast(name, 'a number ≥ 0', (value) => value >= 0);
+}
+
+function numberAtLeast(name: string, what: string, accepts: (value: number) => boolean) {
   return (text: string): number => {
     const value = Number(text);
-    if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
+    if (!Number.isFinite(value) || !accepts(value)) throw new InvalidArgumentError(`${name} must be ${what}`);
     return value;
   };
 }
