@@ -215,6 +215,7 @@ export class EmbeddedLedger implements Ledger {
 
   /** A reader's catch-up with the writer: takes in its durable `head`, waking the waiters of shards that grew. */
   refresh(head: Frontier): void {
+    if (this.closing) return;
     // lmdb-js keeps a read snapshot until its next timer tick: read the writer's records now.
     this.root.resetReadTxn();
     for (const position of this.assigned.keys()) {

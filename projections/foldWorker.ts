@@ -167,7 +167,10 @@ export class FoldWorker {
       await this.options.ledger.waitForAppend(stream, shard, seen, signal);
       if (signal.aborted) return;
       const head = await this.options.ledger.head();
-      seen = head[positionKey(stream, shard)] ?? seen;
+      const last = head[positionKey(stream, shard)] ?? null;
+      // Woken with nothing new: the ledger closed.
+      if (last === seen) return;
+      seen = last;
       if (this.noticeQueued) continue;
       this.noticeQueued = true;
       queueMicrotask(() => {

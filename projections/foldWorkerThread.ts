@@ -25,6 +25,8 @@ class ReportingStore extends EmbeddedStore {
   override async commit(commit: StateCommit): Promise<void> {
     const encoded = this.encode(commit);
     // Before the write, as an in-process runtime publishes: the batch is durable in the ledger.
+    // Entities only reloaded after a rejected fold need no report: no other thread saw the
+    // object that fold had partly changed.
     post({ type: 'folded', frontier: commit.checkpoint.frontier, entities: encoded.entities });
     await this.write(encoded);
     post({ type: 'stored', frontier: commit.checkpoint.frontier });

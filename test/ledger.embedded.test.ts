@@ -54,6 +54,27 @@ describe('EmbeddedLedger', () => {
     await rm(path, { recursive: true, force: true });
   });
 
+  it('gives a reader beside the writer its records once told of the head, and no appends', async () => {
+    const writer = await openLedger();
+    const reader = await EmbeddedLedger.openReader({ path, route });
+    open.push(reader);
+    expect(await codeOf(reader.append([event('r-0')]))).toBe('read_only');
+    const waiting = new AbortController();
+    let woken = false;
+    const wait = reader.waitForAppend('orders', 0, null, waiting.signal).then(() => (woken = true));
+    const { head } = await writer.append(Array.from({ length: 20 }, (_, i) => event(`r-${i}`, `s${i}`)));
+    reader.refresh(head);
+    await wait;
+    expect(woken).toBe(true);
+    expect(await reader.head()).toEqual(head);
+    for (const shard of [0, 1]) {
+      const records = await reader.read('orders', shard, null);
+      expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => String(i + 1)));
+      expect(String(records.length)).toBe(head[`orders/${shard}`] ?? '0');
+    }
+    waiting.abort();
+  });
+
   it('lets one ledger own a data directory at a time', async () => {
     const first = await openLedger();
     expect(await codeOf(openLedger())).toBe('locked');
