@@ -27,17 +27,10 @@ const rfc3339 =
  * as the last millisecond of its minute, which keeps its order among its neighbours.
  */
 export function parseTime(text: string): number {
-  // The projections an event reaches parse its time one after another: remember the last one.
-  if (text === lastParsed.text) return lastParsed.ms;
   // Every fold parses event times, nearly all in the millisecond form: read that one by hand.
-  const fast = parseMillisecondTime(text);
-  const ms = fast === fast ? fast : parseRfc3339(text);
-  lastParsed.text = text;
-  lastParsed.ms = ms;
-  return ms;
+  const ms = parseMillisecondTime(text);
+  return ms === ms ? ms : parseRfc3339(text);
 }
-
-const lastParsed = { text: '', ms: Number.NaN };
 
 /** The general reading behind parseTime: the same results, without the fast path. */
 export function parseRfc3339(text: string): number {
