@@ -158,8 +158,7 @@ export class EmbeddedLedger implements Ledger {
       if (storedStreams === undefined) {
         if (!release) throw new FoldlineError('no_layout', `data directory ${options.path} holds no ledger yet`);
         await meta.put('layout', JSON.stringify(streams));
-      }
-      else if (describeLayout(storedStreams) !== describeLayout(streams)) {
+      } else if (describeLayout(storedStreams) !== describeLayout(streams)) {
         throw new FoldlineError(
           'layout_mismatch',
           `data directory ${options.path} holds streams ${describeLayout(storedStreams)}, not ${describeLayout(streams)}`,
