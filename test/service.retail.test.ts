@@ -70,6 +70,18 @@ describe('bad input to the retail service', () => {
   });
 });
 
+describe('metrics', () => {
+  it('serves the fold worker thread\'s metrics with the gateway\'s', async () => {
+    const { status } = await post(JSON.stringify([cartChange('added', 'c-metrics', 'sku-1', 2)]));
+    expect(status).toBe(202);
+    await service.runtime.catchUp();
+    const text = await (await fetch(`${service.url}/metrics`)).text();
+    expect(text).toMatch(/^foldline_http_requests_total\{/m);
+    expect(text).toMatch(/^foldline_projection_records_total\{consumer="retail-views"\} [1-9]/m);
+    expect(text).toMatch(/^foldline_projection_lag\{consumer="retail-views"\} 0$/m);
+  });
+});
+
 describe('a restart on the same data directory', () => {
   it('serves the same views and folds nothing again', async () => {
     const events: CloudEvent[] = [...generateEvents({ seed: 7, events: 3000 })];
