@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +11,7 @@ import { encodeToken } from '../ledger/token.js';
 import type { CloudEvent } from '../ledger/types.js';
 import { generateEvents } from '../retail/generator.js';
 import { viewKeysOf } from './retail/viewKeys.js';
+import { startServer } from './convergence/serverProcess.js';
 import { cartChange, retailEvent } from './support/retailGateway.js';
 
 /*
@@ -109,4 +112,27 @@ describe('a restart on the same data directory', () => {
     expect(folded).toBe(0);
     expect(encodeToken(service.runtime.frontier())).toBe(encodeToken(await service.ledger.head()));
   });
+});
+
+describe('foldline start and SIGTERM', () => {
+  it('closes cleanly on a signal once it has opened its directory, during startup too', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'foldline-signal-'));
+    const lock = join(dir, 'ledger', 'foldline.lock');
+    try {
+      // 0: as soon as the ledger is locked (the demo history is then being loaded); later: while serving.
+      for (const afterLockMs of [0, 4000]) {
+        const child = spawn(process.execPath, ['bin/foldline.js', 'start', '--data', dir, '--port', '0', '--demo'], { stdio: 'ignore', env: { ...process.env, FOLDLINE_LOG_LEVEL: 'silent' } });
+        const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
+        while (!existsSync(lock)) await new Promise((resolve) => setTimeout(resolve, 5));
+        await new Promise((resolve) => setTimeout(resolve, afterLockMs));
+        child.kill('SIGTERM');
+        expect({ afterLockMs, exit: await exited, locked: existsSync(lock) }).toEqual({ afterLockMs, exit: [0, null], locked: false });
+      }
+      const server = await startServer({ dataDir: dir });
+      expect((await fetch(`${server.url}/v1/health`)).status).toBe(200);
+      await server.stop({ keepData: true });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

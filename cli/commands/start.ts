@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { isLoopbackHost } from '../../gateway/auth/listenAddress.js';
+import type { Service } from '../service.js';
 
 export function integerOption(name: string, min: number, max: number) {
   return (text: string): number => {
@@ -24,9 +25,20 @@ export function startCommand(): Command {
       if (authSecret === undefined && !isLoopbackHost(options.host)) {
         throw new InvalidArgumentError(`--host ${options.host} would expose the service without authentication; set FOLDLINE_AUTH_SECRET or listen on a loopback address`);
       }
+      // Handled from the start: a signal during startup lets it finish, then closes what it opened.
+      let starting: Promise<Service> | undefined;
+      let stopping = false;
+      const stop = async (code = 0): Promise<void> => {
+        if (stopping) return;
+        stopping = true;
+        await (await starting?.catch(() => undefined))?.close();
+        process.exit(code);
+      };
+      process.once('SIGTERM', () => void stop());
+      process.once('SIGINT', () => void stop());
       // Loaded here: the service pulls in the whole engine, which other commands do not need.
       const { startService } = await import('../service.js');
-      const service = await startService({
+      starting = startService({
         dataDir: options.data,
         host: options.host,
         port: options.port,
@@ -37,15 +49,7 @@ export function startCommand(): Command {
         // Views that no longer advance are an outage: exit non-zero for the supervisor to restart us.
         onFatal: () => void stop(1),
       });
-      console.log(`foldline listening on ${service.url}`);
-      let stopping = false;
-      const stop = async (code = 0): Promise<void> => {
-        if (stopping) return;
-        stopping = true;
-        await service.close();
-        process.exit(code);
-      };
-      process.once('SIGTERM', () => void stop());
-      process.once('SIGINT', () => void stop());
+      const service = await starting;
+      if (!stopping) console.log(`foldline listening on ${service.url}`);
     });
 }
