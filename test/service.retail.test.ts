@@ -78,7 +78,13 @@ describe('metrics', () => {
     const { status } = await post(JSON.stringify([cartChange('added', 'c-metrics', 'sku-1', 2)]));
     expect(status).toBe(202);
     await service.runtime.catchUp();
-    const text = await (await fetch(`${service.url}/metrics`)).text();
+    // A batch is counted once its store commit lands, just after its changes are published.
+    const scrape = async (): Promise<string> => (await fetch(`${service.url}/metrics`)).text();
+    let text = await scrape();
+    for (let tries = 0; tries < 100 && !/^foldline_projection_records_total\{/m.test(text); tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      text = await scrape();
+    }
     expect(text).toMatch(/^foldline_http_requests_total\{/m);
     expect(text).toMatch(/^foldline_projection_records_total\{consumer="retail-views"\} [1-9]/m);
     expect(text).toMatch(/^foldline_projection_lag\{consumer="retail-views"\} 0$/m);
