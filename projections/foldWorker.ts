@@ -88,7 +88,7 @@ export class FoldWorker {
     return this.options.store.get<S>(namespace, key);
   }
 
-  /** Resolves once everything in the ledger when called is folded. */
+  /** Resolves once everything in the ledger when called is folded and published (its store commit may still be landing). */
   async catchUp(): Promise<void> {
     const head = await this.options.ledger.head();
     while (!frontierCovers(this.current, head)) {
