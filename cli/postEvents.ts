@@ -32,15 +32,16 @@ export function postEvents(baseUrl: string, events: AsyncIterable<unknown> | Ite
 
 /** Groups events into request bodies of `batchSize` events. */
 export async function* batchBodies(events: AsyncIterable<unknown> | Iterable<unknown>, batchSize: number): AsyncIterable<BatchBody> {
+  const bodyOf = (batch: unknown[]): BatchBody => ({ body: Buffer.from(JSON.stringify(batch)), events: batch.length });
   let batch: unknown[] = [];
   for await (const event of events) {
     batch.push(event);
     if (batch.length >= batchSize) {
-      yield { body: Buffer.from(JSON.stringify(batch)), events: batch.length };
+      yield bodyOf(batch);
       batch = [];
     }
   }
-  if (batch.length > 0) yield { body: Buffer.from(JSON.stringify(batch)), events: batch.length };
+  if (batch.length > 0) yield bodyOf(batch);
 }
 
 /**

@@ -134,8 +134,6 @@ export class FoldWorker {
         this.metricsRequests.get(message.id)?.(message.text);
         this.metricsRequests.delete(message.id);
         return;
-      case 'stopped':
-        return;
     }
   }
 

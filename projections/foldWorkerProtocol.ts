@@ -37,9 +37,8 @@ export type ToWorker =
   | { type: 'stop' };
 
 export type FromWorker =
-  /** A batch folded; its commit is on the way (the runtime's onCommit). */
+  /** A batch folded; its store write is on the way. */
   | { type: 'folded'; entities: EncodedEntity[]; frontier: Frontier }
-  /** The last folded batch is in the store (the runtime's onStored); also sent once at start. */
+  /** The last folded batch is in the store; also sent once at start, with the stored checkpoint. */
   | { type: 'stored'; frontier: Frontier }
-  | { type: 'metrics'; id: number; text: string }
-  | { type: 'stopped' };
+  | { type: 'metrics'; id: number; text: string };

@@ -55,7 +55,7 @@ port.on('message', (message: ToWorker) => {
         await runtime.stop();
         await store.close();
         await ledger.close();
-        post({ type: 'stopped' });
+        // The thread ends with its port: the serving side waits for that exit.
         port.close();
       })();
   }
