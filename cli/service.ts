@@ -68,6 +68,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     // The embedded ledger refuses a repeated (source, id) at append: no id window is needed.
     idWindow: 0,
     logger,
+    registry,
     // A failure before it runs is thrown by `ready` below instead.
     onFatal: (error) => {
       if (serving) options.onFatal?.(error);

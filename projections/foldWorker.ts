@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import { Gauge, type Registry } from 'prom-client';
 import { decodeState, frontier, frontierCovers, frontiersEqual, mergeFrontiers, positionKey, type Frontier } from '../crdt/index.js';
 import { FoldlineError } from '../ledger/errors.js';
 import type { Ledger } from '../ledger/types.js';
@@ -10,7 +11,9 @@ import type { CommitChange, CommitListener, EntityChange } from './runtime.js';
 import type { EmbeddedStore } from './embeddedStore.js';
 import type { EntityRecord } from './types.js';
 
-export interface FoldWorkerOptions extends Omit<FoldWorkerData, 'logLevel'> {
+export interface FoldWorkerOptions extends Omit<FoldWorkerData, 'logLevel' | 'reportCounts' | 'reportsInFlight'> {
+  /** Folded batches that may wait for this thread to take them in; default 4. */
+  reportsInFlight?: number;
   /** The ledger the worker reads, as this thread writes it: its appends wake the worker. */
   ledger: Ledger;
   /** The worker's store, opened in this thread for reads. */
@@ -20,6 +23,8 @@ export interface FoldWorkerOptions extends Omit<FoldWorkerData, 'logLevel'> {
   youngGenerationMb?: number;
   /** The worker died: nothing is folded any more. */
   onFatal: (error: Error) => void;
+  /** Where to register this thread's gauge of waiting batch reports. */
+  registry?: Registry;
 }
 
 /**
@@ -45,17 +50,30 @@ export class FoldWorker {
   private failure: Error | undefined;
   private readonly exited: Promise<void>;
   private noticeQueued = false;
+  /** Shared with the worker: batches reported, batches taken in (see FoldWorkerData). */
+  private readonly reportCounts = new Int32Array(new SharedArrayBuffer(8));
   private started!: () => void;
   /** Resolves once the worker runs, its frontier reported (see `ready`). */
   private readonly running = new Promise<void>((resolve) => (this.started = resolve));
 
   constructor(private readonly options: FoldWorkerOptions) {
-    const { ledger: _ledger, store: _store, logger, youngGenerationMb, onFatal: _onFatal, ...data } = options;
-    const workerData: FoldWorkerData = { ...data, logLevel: logger.level };
+    const { ledger: _ledger, store: _store, logger, youngGenerationMb, onFatal: _onFatal, reportsInFlight, registry, ...data } = options;
+    const workerData: FoldWorkerData = { ...data, logLevel: logger.level, reportCounts: this.reportCounts.buffer as SharedArrayBuffer, reportsInFlight: reportsInFlight ?? 4 };
     this.worker = new Worker(new URL('./foldWorkerThread.boot.js', import.meta.url), {
       workerData,
       resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb ?? 64 },
     });
+    if (registry) {
+      const reportsWaiting = (): number => this.reportsWaiting();
+      new Gauge({
+        name: 'foldline_fold_worker_reports_waiting',
+        help: 'Folded batches the fold worker reported that the serving thread has not taken in yet',
+        registers: [registry],
+        collect() {
+          this.set(reportsWaiting());
+        },
+      });
+    }
     this.worker.on('message', (message: FromWorker) => this.receive(message));
     this.worker.on('error', (error) => this.fail(error));
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
@@ -97,6 +115,11 @@ export class FoldWorker {
     }
   }
 
+  /** Batches the worker reported as folded that this thread has not taken in yet. */
+  reportsWaiting(): number {
+    return (Atomics.load(this.reportCounts, 0) - Atomics.load(this.reportCounts, 1)) | 0;
+  }
+
   /** The worker's metrics in Prometheus text form. */
   metrics(): Promise<string> {
     if (this.failure) return Promise.resolve('');
@@ -117,6 +140,9 @@ export class FoldWorker {
   private receive(message: FromWorker): void {
     switch (message.type) {
       case 'folded': {
+        // Taken in: the worker may fold and report another batch.
+        Atomics.add(this.reportCounts, 1, 1);
+        Atomics.notify(this.reportCounts, 1);
         const entities = message.entities.map(lazyChange);
         for (const change of entities) this.unstored.set(entityId(change.namespace, change.key), change);
         this.advance(message.frontier);

@@ -21,6 +21,14 @@ export interface FoldWorkerData {
   batchSize?: number;
   idWindow?: number;
   logLevel: string;
+  /**
+   * Flow control of the batch reports, shared by both threads: Int32 [0] counts the
+   * batches the worker reported as folded, [1] those the serving thread took in. The
+   * worker folds on only while fewer than `reportsInFlight` reports wait, so a busy serving
+   * thread holds a bounded queue of messages rather than every batch folded meanwhile.
+   */
+  reportCounts: SharedArrayBuffer;
+  reportsInFlight: number;
 }
 
 /** An entity a batch changed: its record in the state encoding, decoded on the other side only when read. */

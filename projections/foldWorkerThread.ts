@@ -20,10 +20,25 @@ const post = (message: FromWorker): void => port.postMessage(message);
 const topology = (await import(data.topology)) as FoldTopology;
 const logger = pino({ name: 'foldline', level: data.logLevel }, pino.destination(2)).child({ layer: 'projections', thread: 'fold-worker' });
 const ledger = await EmbeddedLedger.openReader({ path: data.ledgerPath, route: topology.route });
+const reportCounts = new Int32Array(data.reportCounts);
+
+/** Waits until fewer than `reportsInFlight` reports wait in the serving thread (see FoldWorkerData). */
+async function reportWindow(): Promise<void> {
+  for (;;) {
+    const taken = Atomics.load(reportCounts, 1);
+    // Int32 counters wrap; their difference stays exact.
+    if (((Atomics.load(reportCounts, 0) - taken) | 0) < data.reportsInFlight) return;
+    const waiting = Atomics.waitAsync(reportCounts, 1, taken);
+    if (waiting.async) await waiting.value;
+  }
+}
+
 /** Reports each commit to the serving thread: the changed records as encoded for the store, then that they are stored. */
 class ReportingStore extends EmbeddedStore {
   override async commit(commit: StateCommit): Promise<void> {
+    await reportWindow();
     const encoded = this.encode(commit);
+    Atomics.add(reportCounts, 0, 1);
     // Before the write, as an in-process runtime publishes: the batch is durable in the ledger.
     // Entities only reloaded after a rejected fold need no report: no other thread saw the
     // object that fold had partly changed.

@@ -37,7 +37,7 @@ describe('a fold worker', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const startWorker = (options: { topology?: string; onFatal?: (error: Error) => void } = {}): FoldWorker => {
+  const startWorker = (options: { topology?: string; onFatal?: (error: Error) => void; batchSize?: number; reportsInFlight?: number } = {}): FoldWorker => {
     const worker = new FoldWorker({
       topology: options.topology ?? topology,
       consumer: 'test',
@@ -46,7 +46,8 @@ describe('a fold worker', () => {
       store,
       storePath: join(dir, 'state'),
       idWindow: 0,
-      batchSize: 200,
+      batchSize: options.batchSize ?? 200,
+      ...(options.reportsInFlight === undefined ? {} : { reportsInFlight: options.reportsInFlight }),
       logger,
       onFatal: options.onFatal ?? ((error) => expect.unreachable(String(error))),
     });
@@ -121,6 +122,25 @@ describe('a fold worker', () => {
     expect(changed).toBe(0);
     expect(mergeFrontiers(second.frontier())).toEqual(mergeFrontiers(await ledger.head()));
     await second.stop();
+  });
+
+  it('folds no further ahead of a blocked serving thread than its window of reports', async () => {
+    await ledger.append([...generateEvents({ seed: 6, events: 2000 })]);
+    const worker = startWorker({ batchSize: 5, reportsInFlight: 3 });
+    await worker.ready();
+    const blocked = new Int32Array(new SharedArrayBuffer(4));
+    let largest = 0;
+    for (let round = 0; round < 3; round++) {
+      // This thread takes in nothing while blocked; the worker has hundreds of batches to fold.
+      Atomics.wait(blocked, 0, 0, 300);
+      largest = Math.max(largest, worker.reportsWaiting());
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(largest).toBe(3);
+    await worker.catchUp();
+    expect(worker.reportsWaiting()).toBe(0);
+    expect(frontierCovers(worker.frontier(), await ledger.head())).toBe(true);
+    await worker.stop();
   });
 
   it('reports a worker that cannot run as fatal', async () => {

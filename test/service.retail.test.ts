@@ -88,6 +88,7 @@ describe('metrics', () => {
     expect(text).toMatch(/^foldline_http_requests_total\{/m);
     expect(text).toMatch(/^foldline_projection_records_total\{consumer="retail-views"\} [1-9]/m);
     expect(text).toMatch(/^foldline_projection_lag\{consumer="retail-views"\} 0$/m);
+    expect(text).toMatch(/^foldline_fold_worker_reports_waiting 0$/m);
   });
 });
 
