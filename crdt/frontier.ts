@@ -19,8 +19,24 @@ export function compareSeq(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Position keys already built, per stream: folds look frontiers up by them once per record. */
+const positionKeys = new Map<string, string[]>();
+/** Streams and shards past these are keyed afresh each time: the memo stays small. */
+const memoStreams = 64;
+const memoShards = 1024;
+
 export function positionKey(stream: string, shard: number): string {
-  return `${stream}/${shard}`;
+  let byShard = positionKeys.get(stream);
+  const known = byShard?.[shard];
+  if (known !== undefined) return known;
+  const key = `${stream}/${shard}`;
+  if (!(Number.isInteger(shard) && shard >= 0 && shard < memoShards)) return key;
+  if (!byShard) {
+    if (positionKeys.size >= memoStreams) return key;
+    positionKeys.set(stream, (byShard = []));
+  }
+  byShard[shard] = key;
+  return key;
 }
 
 export function parsePositionKey(key: string): { stream: string; shard: number } {

@@ -189,9 +189,12 @@ export class EmbeddedLedger implements Ledger {
     const position = this.position(stream, shard);
     const first = after === null ? 1 : Number(parseAfter(after)) + 1;
     const records: LedgerRecord[] = [];
-    // Seqs here are counters far below 2^53; a larger `after` is past every record.
-    if (!Number.isSafeInteger(first) || limit <= 0) return records;
-    for (const { key, value } of this.records.getRange({ start: [position, first], end: [position, Infinity] })) {
+    // Only durable records: a reader must not see a commit still under way (nor tail readers
+    // of idle shards pay for a range scan). Seqs are counters far below 2^53.
+    const last = this.durable.get(position) ?? 0;
+    if (!Number.isSafeInteger(first) || first > last || limit <= 0) return records;
+    // Blocks are keyed by their last seq, and a commit's last block ends at the durable seq.
+    for (const { key, value } of this.records.getRange({ start: [position, first], end: [position, last + 1] })) {
       const events = this.blockEvents(position, key[1], value);
       const blockFirst = key[1] - events.length + 1;
       for (let i = Math.max(0, first - blockFirst); i < events.length && records.length < limit; i++) {

@@ -1,9 +1,8 @@
 import { frontierAdvance, frontierHas, positionKey, type Frontier } from '../crdt/index.js';
 import { identityOf } from '../ledger/appendPlan.js';
-import { entityId } from './entityId.js';
 import type { LedgerRecord } from '../ledger/types.js';
 import type { RecentIds } from './recentIds.js';
-import type { DeadLetter, EntityRecord, ProjectionDefinition } from './types.js';
+import type { DeadLetter, EntityRecord, FoldContext, ProjectionDefinition } from './types.js';
 
 /** A consumer's progress while it folds: advanced in place, committed with the batch. */
 export interface Progress {
@@ -27,7 +26,13 @@ interface WorkingEntity {
   reloaded?: boolean;
 }
 
-type Target = { definition: ProjectionDefinition; key: string; id: string } | { definition: ProjectionDefinition; keysError: unknown };
+/** The working entities of one projection, by key. */
+type Working = Map<string, WorkingEntity>;
+
+type Target = { definition: ProjectionDefinition; key: string; working: Working } | { definition: ProjectionDefinition; keysError: unknown };
+
+/** Moved along record by record: folds read the context only while they run. */
+type Context = { -readonly [P in keyof FoldContext]: FoldContext[P] };
 
 /**
  * Folds one batch of ledger records into working copies of the entities they touch.
@@ -37,7 +42,12 @@ type Target = { definition: ProjectionDefinition; key: string; id: string } | { 
  * from its committed state, since a fold may have changed it before throwing.
  */
 export class BatchFold {
-  private readonly entities = new Map<string, WorkingEntity>();
+  /**
+   * Keyed per projection, then by entity key: an event's key strings are looked up as they
+   * are, where one id string per record and projection would be built and hashed anew.
+   */
+  private readonly entities = new Map<ProjectionDefinition, Working>();
+  private readonly context: Context = { position: '', seq: '' };
   readonly deadLetters: DeadLetter[] = [];
 
   constructor(
@@ -62,8 +72,8 @@ export class BatchFold {
           this.deadLetter(target.definition, '', record, target.keysError);
           continue;
         }
-        const entity = this.entities.get(target.id)!;
-        const error = foldInto(entity, record, position);
+        const entity = target.working.get(target.key)!;
+        const error = this.foldInto(entity, record, position);
         if (error !== undefined) {
           this.deadLetter(entity.definition, entity.key, record, error);
           await this.rebuild(entity);
@@ -74,7 +84,7 @@ export class BatchFold {
 
   /** The entities this batch changed, with their new records. */
   changes(): Array<{ namespace: string; key: string; record: EntityRecord }> {
-    return [...this.entities.values()]
+    return this.working()
       .filter((entity) => entity.applied.length > 0)
       .map((entity) => ({ namespace: entity.definition.name, key: entity.key, record: entity.record }));
   }
@@ -85,9 +95,19 @@ export class BatchFold {
    * this record instead (it is the committed state, so there is nothing to commit).
    */
   reloadedUnchanged(): Array<{ namespace: string; key: string; record: EntityRecord }> {
-    return [...this.entities.values()]
+    return this.working()
       .filter((entity) => entity.reloaded && entity.applied.length === 0)
       .map((entity) => ({ namespace: entity.definition.name, key: entity.key, record: entity.record }));
+  }
+
+  private working(): WorkingEntity[] {
+    return [...this.entities.values()].flatMap((working) => [...working.values()]);
+  }
+
+  private workingOf(definition: ProjectionDefinition): Working {
+    let working = this.entities.get(definition);
+    if (!working) this.entities.set(definition, (working = new Map()));
+    return working;
   }
 
   /** Each projection's distinct keys of a record, or what its `keysOf` threw. */
@@ -101,9 +121,10 @@ export class BatchFold {
         targets.push({ definition, keysError });
         continue;
       }
-      keys.forEach((key, i) => {
-        if (keys.indexOf(key) === i) targets.push({ definition, key, id: entityId(definition.name, key) });
-      });
+      const working = this.workingOf(definition);
+      for (let i = 0; i < keys.length; i++) {
+        if (i === 0 || keys.indexOf(keys[i]!) === i) targets.push({ definition, key: keys[i]!, working });
+      }
     }
     return targets;
   }
@@ -112,7 +133,7 @@ export class BatchFold {
     const wanted = new Map<ProjectionDefinition, Set<string>>();
     for (const { targets } of planned) {
       for (const target of targets) {
-        if ('keysError' in target || this.entities.has(target.id)) continue;
+        if ('keysError' in target || target.working.has(target.key)) continue;
         const keys = wanted.get(target.definition) ?? new Set();
         wanted.set(target.definition, keys.add(target.key));
       }
@@ -120,8 +141,25 @@ export class BatchFold {
     for (const [definition, keySet] of wanted) {
       const keys = [...keySet];
       const records = await this.load(definition, keys, false);
-      keys.forEach((key, i) => this.entities.set(entityId(definition.name, key), { definition, key, record: records[i]!, applied: [] }));
+      const working = this.workingOf(definition);
+      keys.forEach((key, i) => working.set(key, { definition, key, record: records[i]!, applied: [] }));
     }
+  }
+
+  /** Folds one record into an entity unless its frontier has it; returns what a fold threw. */
+  private foldInto(entity: WorkingEntity, record: LedgerRecord, position: string): unknown {
+    if (frontierHas(entity.record.frontier, position, record.seq)) return undefined;
+    const context = this.context;
+    context.position = position;
+    context.seq = record.seq;
+    try {
+      entity.record.state = entity.definition.fold(entity.record.state, record.event, entity.key, context);
+    } catch (error) {
+      return error ?? new Error('fold threw without a reason');
+    }
+    frontierAdvance(entity.record.frontier, position, record.seq);
+    entity.applied.push(record);
+    return undefined;
   }
 
   private async rebuild(entity: WorkingEntity): Promise<void> {
@@ -132,7 +170,7 @@ export class BatchFold {
       entity.reloaded = true;
       // Folds are pure, so what folded before folds again; should one not, it is rejected too.
       const failed = refold.findIndex((record) => {
-        const error = foldInto(entity, record, positionKey(record.stream, record.shard));
+        const error = this.foldInto(entity, record, positionKey(record.stream, record.shard));
         if (error !== undefined) this.deadLetter(entity.definition, entity.key, record, error);
         return error !== undefined;
       });
@@ -153,17 +191,4 @@ export class BatchFold {
       at: this.now().toISOString(),
     });
   }
-}
-
-/** Folds one record into an entity unless its frontier has it; returns what a fold threw. */
-function foldInto(entity: WorkingEntity, record: LedgerRecord, position: string): unknown {
-  if (frontierHas(entity.record.frontier, position, record.seq)) return undefined;
-  try {
-    entity.record.state = entity.definition.fold(entity.record.state, record.event, entity.key, { position, seq: record.seq });
-  } catch (error) {
-    return error ?? new Error('fold threw without a reason');
-  }
-  frontierAdvance(entity.record.frontier, position, record.seq);
-  entity.applied.push(record);
-  return undefined;
 }

@@ -1,4 +1,4 @@
-import { Agent, request } from 'node:http';
+import { Pool } from 'undici';
 import { FoldlineError } from '../../ledger/errors.js';
 import type { CloudEvent } from '../../ledger/types.js';
 import type { LiveConnection, ReceiptsReply } from './liveConnection.js';
@@ -12,48 +12,49 @@ export interface Appender {
   close(): void;
 }
 
-/** Keep-alive sockets at most: an open model may have many appends in flight at once. */
-const maxSockets = 256;
+/** Keep-alive connections at most: an open model may have many appends in flight at once. */
+const maxConnections = 256;
 
-/** `POST /v1/events` with a batch, over kept-alive connections. */
+/**
+ * `POST /v1/events` with a batch, over kept-alive connections. undici's pool, not node:http:
+ * at 1,000 requests/s node:http cost this process about 180 µs of CPU per request, on a
+ * machine whose other core serves them.
+ */
 export function httpAppender(baseUrl: string, options: { authorization?: string; timeoutMs: number }): Appender {
-  const agent = new Agent({ keepAlive: true, maxSockets });
-  const url = new URL('/v1/events', baseUrl);
+  const pool = new Pool(new URL(baseUrl).origin, { connections: maxConnections });
+  const headers = {
+    'content-type': 'application/cloudevents-batch+json',
+    ...(options.authorization ? { authorization: `Bearer ${options.authorization}` } : {}),
+  };
   return {
-    append(events) {
-      const body = JSON.stringify(events);
-      return new Promise((resolve, reject) => {
-        const req = request(url, {
+    async append(events) {
+      let answer: { status: number; text: string };
+      try {
+        const response = await pool.request({
+          path: '/v1/events',
           method: 'POST',
-          agent,
-          timeout: options.timeoutMs,
-          headers: {
-            'content-type': 'application/cloudevents-batch+json',
-            'content-length': Buffer.byteLength(body),
-            ...(options.authorization ? { authorization: `Bearer ${options.authorization}` } : {}),
-          },
+          headers,
+          body: JSON.stringify(events),
+          headersTimeout: options.timeoutMs,
+          bodyTimeout: options.timeoutMs,
         });
-        req.on('timeout', () => req.destroy(new FoldlineError('timeout', `no answer within ${options.timeoutMs} ms`)));
-        req.on('error', (error) => reject(error instanceof FoldlineError ? error : new FoldlineError('request_failed', error.message)));
-        req.on('response', (response) => {
-          let text = '';
-          response.setEncoding('utf8');
-          response.on('data', (chunk: string) => (text += chunk));
-          response.on('end', () => {
-            try {
-              const answer = JSON.parse(text) as ReceiptsReply & { error?: { code: string; message: string } };
-              if (response.statusCode === 202) resolve(answer);
-              else reject(new FoldlineError(answer.error?.code ?? `http_${response.statusCode}`, answer.error?.message ?? text.slice(0, 200), { status: response.statusCode ?? 500 }));
-            } catch (error) {
-              reject(new FoldlineError('bad_answer', `unreadable answer (${response.statusCode}): ${(error as Error).message}`));
-            }
-          });
-        });
-        req.end(body);
-      });
+        answer = { status: response.statusCode, text: await response.body.text() };
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') throw new FoldlineError('timeout', `no answer within ${options.timeoutMs} ms`);
+        throw new FoldlineError('request_failed', (error as Error).message);
+      }
+      let reply: ReceiptsReply & { error?: { code: string; message: string } };
+      try {
+        reply = JSON.parse(answer.text) as typeof reply;
+      } catch (error) {
+        throw new FoldlineError('bad_answer', `unreadable answer (${answer.status}): ${(error as Error).message}`);
+      }
+      if (answer.status === 202) return reply;
+      throw new FoldlineError(reply.error?.code ?? `http_${answer.status}`, reply.error?.message ?? answer.text.slice(0, 200), { status: answer.status });
     },
     close() {
-      agent.destroy();
+      void pool.destroy();
     },
   };
 }
