@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parsePositionKey } from '../crdt/index.js';
 import { EmbeddedLedger, type EmbeddedLedgerOptions } from '../ledger/embeddedLedger.js';
 import { FoldlineError } from '../ledger/errors.js';
 import type { CloudEvent } from '../ledger/types.js';
@@ -73,6 +74,21 @@ describe('EmbeddedLedger', () => {
       expect(String(records.length)).toBe(head[`orders/${shard}`] ?? '0');
     }
     waiting.abort();
+  });
+
+  it('reads a reader no record past the head it was told of, whatever its snapshot shows', async () => {
+    const writer = await openLedger();
+    const reader = await EmbeddedLedger.openReader({ path, route });
+    open.push(reader);
+    const first = await writer.append([event('h-1', 's0')]);
+    reader.refresh(first.head);
+    const { stream, shard } = parsePositionKey(Object.keys(first.head)[0]!);
+    await writer.append([event('h-2', 's0'), event('h-3', 's0')]);
+    // A timer tick later lmdb-js has renewed the reader's snapshot: the new records are in it.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect((await reader.read(stream, shard, null)).map((r) => r.event.id)).toEqual(['h-1']);
+    reader.refresh(await writer.head());
+    expect((await reader.read(stream, shard, null)).map((r) => r.event.id)).toEqual(['h-1', 'h-2', 'h-3']);
   });
 
   it('lets one ledger own a data directory at a time', async () => {
