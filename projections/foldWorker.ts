@@ -57,8 +57,12 @@ export class FoldWorker {
   private readonly running = new Promise<void>((resolve) => (this.started = resolve));
 
   constructor(private readonly options: FoldWorkerOptions) {
-    const { ledger: _ledger, store: _store, logger, youngGenerationMb, onFatal: _onFatal, reportsInFlight, registry, ...data } = options;
-    const workerData: FoldWorkerData = { ...data, logLevel: logger.level, reportCounts: this.reportCounts.buffer as SharedArrayBuffer, reportsInFlight: reportsInFlight ?? 4 };
+    const { ledger: _ledger, store: _store, logger, youngGenerationMb, onFatal: _onFatal, reportsInFlight = 4, registry, ...data } = options;
+    // Fewer than one would stop the worker at its first batch.
+    if (!Number.isInteger(reportsInFlight) || reportsInFlight < 1) {
+      throw new FoldlineError('invalid_option', `reportsInFlight must be a positive integer, not ${reportsInFlight}`);
+    }
+    const workerData: FoldWorkerData = { ...data, logLevel: logger.level, reportCounts: this.reportCounts.buffer as SharedArrayBuffer, reportsInFlight };
     this.worker = new Worker(new URL('./foldWorkerThread.boot.js', import.meta.url), {
       workerData,
       resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb ?? 64 },

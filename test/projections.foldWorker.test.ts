@@ -141,6 +141,7 @@ describe('a fold worker', () => {
     expect(worker.reportsWaiting()).toBe(0);
     expect(frontierCovers(worker.frontier(), await ledger.head())).toBe(true);
     await worker.stop();
+    expect(() => startWorker({ reportsInFlight: 0 })).toThrow(/reportsInFlight must be a positive integer/);
   });
 
   it('reports a worker that cannot run as fatal', async () => {
