@@ -1,5 +1,3 @@
-// First: see flatStrings.ts.
-import '../cli/flatStrings.js';
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { publish, type BenchSuite } from './report.js';

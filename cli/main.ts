@@ -1,5 +1,3 @@
-// First: see flatStrings.ts.
-import './flatStrings.js';
 import { Command } from 'commander';
 import { genCommand } from './commands/gen.js';
 import { ledgerCommand } from './commands/ledger.js';
