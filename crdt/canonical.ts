@@ -21,3 +21,12 @@ function sortKeys(value: unknown): unknown {
 export function dict<T>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
 }
+
+/**
+ * Prototype-free like `dict()`, but left in V8's fast-property mode (`Object.create(null)`
+ * makes a dictionary): for small objects whose few keys recur, which then share hidden
+ * classes and are read without a hash lookup (about twice as fast).
+ */
+export function fastDict<T>(): Record<string, T> {
+  return Object.setPrototypeOf({}, null) as Record<string, T>;
+}

@@ -1,4 +1,4 @@
-import { dict } from './canonical.js';
+import { dict, fastDict } from './canonical.js';
 
 /*
  * The compact persistent form of CRDT state: MessagePack of JSON-like values, written and
@@ -130,9 +130,9 @@ function writeLength(length: number, fix: number, wide: number): void {
 }
 
 /**
- * Decoded objects of up to this many members stay in V8's fast-property mode (prototype-free
- * all the same): records, stamps and counters then read and encode at the speed of objects a
- * fold built. Larger ones are dictionaries, as V8 would make them anyway.
+ * Decoded objects of up to this many members are fast-mode dictionaries (`fastDict`):
+ * records, stamps and counters then read and encode at the speed of objects a fold built.
+ * Larger ones are plain dictionaries, as V8 would make them anyway.
  */
 const fastObjectMembers = 8;
 
@@ -216,7 +216,7 @@ class Reader {
   }
 
   private object(members: number): Record<string, unknown> {
-    const object = members <= fastObjectMembers ? (Object.setPrototypeOf({}, null) as Record<string, unknown>) : dict<unknown>();
+    const object = members <= fastObjectMembers ? fastDict<unknown>() : dict<unknown>();
     for (let i = 0; i < members; i++) {
       const key = this.value();
       object[String(key)] = this.value();
