@@ -5,11 +5,13 @@ import type { CommitChange, EntitySource } from './types.js';
 /**
  * The entity states view computations read, kept in memory so that a view computes
  * synchronously. Commits refresh the entries they touch; a load that started before a
- * commit never overwrites what that commit wrote.
+ * commit never overwrites what that commit wrote. An entry the cache drops is released
+ * to the source, which may then stop sending its records.
  */
 export class EntityCache {
-  private readonly states = new Map<string, unknown>();
+  private readonly states = new Map<string, { namespace: string; key: string; state: unknown }>();
   private readonly loading = new Map<string, Promise<unknown>>();
+  /** Loads in flight that a commit carrying the record overtook: the commit's state stands. */
   private readonly superseded = new Set<string>();
 
   constructor(
@@ -23,11 +25,11 @@ export class EntityCache {
 
   /** The cached state (undefined: the entity has none); call `has` first. */
   peek(id: string): unknown {
-    const state = this.states.get(id);
+    const entry = this.states.get(id)!;
     // Refresh recency: Map order is insertion order, the oldest is evicted first.
     this.states.delete(id);
-    this.states.set(id, state);
-    return state;
+    this.states.set(id, entry);
+    return entry.state;
   }
 
   /** Loads an entity into the cache; resolves to its state as of the load or a later commit. */
@@ -38,8 +40,8 @@ export class EntityCache {
     const load = this.source.get(namespace, key).then(
       (record: EntityRecord | undefined) => {
         this.loading.delete(id);
-        if (this.superseded.delete(id)) return this.states.get(id);
-        this.remember(id, record?.state);
+        if (this.superseded.delete(id)) return this.states.get(id)?.state;
+        this.remember(id, namespace, key, record?.state);
         return record?.state;
       },
       (error: unknown) => {
@@ -54,18 +56,31 @@ export class EntityCache {
 
   /** Applies a commit; returns the ids of the entities it changed. */
   apply(change: CommitChange): string[] {
-    // `record` is read only for entities held here: a source may decode it on first read.
     return change.entities.map((entity) => {
       const id = entityId(entity.namespace, entity.key);
+      const held = this.states.has(id) || this.loading.has(id);
+      if (!held) return id;
+      // `record` is read only for entities held here: a source may decode it on first read.
+      const record = entity.record;
+      if (record === undefined) {
+        // Changed, but its record did not come along: read it again when next needed (a load
+        // in flight already reflects this change, as EntitySource.get promises).
+        this.superseded.delete(id);
+        if (this.states.delete(id)) this.source.release?.(entity.namespace, entity.key);
+        return id;
+      }
       if (this.loading.has(id)) this.superseded.add(id);
-      if (this.states.has(id) || this.loading.has(id)) this.remember(id, entity.record.state);
+      this.remember(id, entity.namespace, entity.key, record.state);
       return id;
     });
   }
 
-  private remember(id: string, state: unknown): void {
+  private remember(id: string, namespace: string, key: string, state: unknown): void {
     this.states.delete(id);
-    this.states.set(id, state);
-    if (this.states.size > this.capacity) this.states.delete(this.states.keys().next().value!);
+    this.states.set(id, { namespace, key, state });
+    if (this.states.size <= this.capacity) return;
+    const [oldest, entry] = this.states.entries().next().value!;
+    this.states.delete(oldest);
+    this.source.release?.(entry.namespace, entry.key);
   }
 }

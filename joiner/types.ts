@@ -29,7 +29,14 @@ export interface ViewDefinition<V = unknown> {
 
 /** Where view inputs come from: a projection runtime (or several, behind one facade). */
 export interface EntitySource {
+  /**
+   * The entity's record, reflecting at least every batch this source has told of before the
+   * promise resolves. A source may carry the records of the entities read through it in
+   * later changes, until released.
+   */
   get<S>(namespace: string, key: string): Promise<EntityRecord<S> | undefined>;
+  /** The reader no longer holds this entity: its records need not come with changes. */
+  release?(namespace: string, key: string): void;
   /** Everything folded so far. */
   frontier(): Frontier;
   /** Called after every folded batch (its records durable in the ledger), in order. */

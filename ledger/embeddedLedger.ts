@@ -22,6 +22,8 @@ export interface EmbeddedLedgerOptions {
 /** A block of records is keyed by its shard and its last seq, so a range read from `[position, n]` starts at the block holding n. */
 type BlockKey = [position: string, lastSeq: number];
 
+/** The stored form of record blocks (see recordBlock.ts), kept in `meta`: a directory of another cannot be read. */
+const blockFormat = 'json';
 /** Keeps blocks (LMDB values) of moderate size even when a group carries many records of one shard. */
 const maxBlockEvents = 1000;
 /** Longer identities are keyed by their hash: LMDB keys hold at most 1978 bytes. */
@@ -82,7 +84,8 @@ class CommitGroup {
  *
  * Layout: `records` holds blocks of consecutive records of a shard (see recordBlock.ts),
  * keyed [stream/shard, last seq]; `identities` maps (source, id) to the record's shard
- * and seq, and a repeat is compared with the stored original; `meta` holds the layout.
+ * and seq, and a repeat is compared with the stored original; `meta` holds the layout and
+ * the block format.
  *
  * The ledger keeps a reference to the appended events until the append resolves, and
  * events read may be shared with other readers (as the memory ledger's are): callers must
@@ -111,7 +114,7 @@ export class EmbeddedLedger implements Ledger {
     streams: readonly StreamSpec[],
     private readonly route: StreamRouter,
     private readonly root: RootDatabase,
-    private readonly records: Database<Buffer, BlockKey>,
+    private readonly records: Database<string, BlockKey>,
     private readonly identities: Database<string, Buffer>,
     /** Undefined for a reader: it holds no lock and cannot append. */
     private readonly release: (() => void) | undefined,
@@ -157,14 +160,22 @@ export class EmbeddedLedger implements Ledger {
       const streams = layoutOf(options.streams ?? storedStreams, options.path);
       if (storedStreams === undefined) {
         if (!release) throw new FoldlineError('no_layout', `data directory ${options.path} holds no ledger yet`);
-        await meta.put('layout', JSON.stringify(streams));
+        await meta.batch(() => {
+          void meta.put('layout', JSON.stringify(streams));
+          void meta.put('blocks', blockFormat);
+        });
+      } else if (meta.get('blocks') !== blockFormat) {
+        throw new FoldlineError(
+          'unsupported_format',
+          `data directory ${options.path} holds a ledger of an earlier foldline (its record blocks are not ${blockFormat}); append its events to a new one`,
+        );
       } else if (describeLayout(storedStreams) !== describeLayout(streams)) {
         throw new FoldlineError(
           'layout_mismatch',
           `data directory ${options.path} holds streams ${describeLayout(storedStreams)}, not ${describeLayout(streams)}`,
         );
       }
-      const records = root.openDB<Buffer, BlockKey>('records', { encoding: 'binary' });
+      const records = root.openDB<string, BlockKey>('records', { encoding: 'string' });
       const identities = root.openDB<string, Buffer>('identities', { encoding: 'string', keyEncoding: 'binary' });
       return new EmbeddedLedger(options.path, streams, options.route, root, records, identities, release);
     } catch (error) {
@@ -292,8 +303,8 @@ export class EmbeddedLedger implements Ledger {
   }
 
   /** The group's blocks, encoded before the batch starts: a throw inside it would commit the writes queued so far. */
-  private blocksOf(group: CommitGroup): Array<[BlockKey, Buffer]> {
-    const blocks: Array<[BlockKey, Buffer]> = [];
+  private blocksOf(group: CommitGroup): Array<[BlockKey, string]> {
+    const blocks: Array<[BlockKey, string]> = [];
     for (const [position, run] of group.runs) {
       for (let start = 0; start < run.events.length; start += maxBlockEvents) {
         const events = run.events.length <= maxBlockEvents ? run.events : run.events.slice(start, start + maxBlockEvents);
@@ -303,7 +314,7 @@ export class EmbeddedLedger implements Ledger {
     return blocks;
   }
 
-  private write(blocks: Array<[BlockKey, Buffer]>, identities: CommitGroup['identities']): void {
+  private write(blocks: Array<[BlockKey, string]>, identities: CommitGroup['identities']): void {
     for (const [key, bytes] of blocks) void this.records.put(key, bytes);
     for (const [identity, { stream, shard, seq }] of identities) void this.identities.put(identityKey(identity), `${shard} ${seq} ${stream}`);
   }
@@ -341,10 +352,10 @@ export class EmbeddedLedger implements Ledger {
     throw new FoldlineError('corrupt', `record ${position}/${seq} of ${this.path} is missing`);
   }
 
-  private blockEvents(position: string, lastSeq: number, bytes: Buffer): CloudEvent[] {
+  private blockEvents(position: string, lastSeq: number, text: string): CloudEvent[] {
     const recent = this.recentBlocks.get(position);
     if (recent?.lastSeq === lastSeq) return recent.events;
-    const events = decodeBlock(bytes);
+    const events = decodeBlock(text);
     this.recentBlocks.set(position, { lastSeq, events });
     return events;
   }

@@ -6,8 +6,8 @@ import { decodeState, frontier, frontierCovers, frontiersEqual, mergeFrontiers, 
 import { FoldlineError } from '../ledger/errors.js';
 import type { Ledger } from '../ledger/types.js';
 import { entityId } from './entityId.js';
-import type { EncodedEntity, FoldWorkerData, FromWorker, ToWorker } from './foldWorkerProtocol.js';
-import type { CommitChange, CommitListener, EntityChange } from './runtime.js';
+import type { FoldWorkerData, FromWorker, ToWorker } from './foldWorkerProtocol.js';
+import type { CommitChange, EntityChange } from './runtime.js';
 import type { EmbeddedStore } from './embeddedStore.js';
 import type { EntityRecord } from './types.js';
 
@@ -32,16 +32,25 @@ export interface FoldWorkerOptions extends Omit<FoldWorkerData, 'logLevel' | 're
  * frontier, commit feed and entity reads as an in-process ProjectionRuntime, so that the
  * gateway's thread only parses, validates and appends while another core folds.
  *
- * Entity reads: the records of a folded batch are held until the worker reports the
- * batch stored, since the store may not have them yet; any other record comes from the
- * store, which then holds everything folded. Records cross as encoded bytes and are
- * decoded only when read (most changed entities are not in any view being watched).
+ * Records cross only for the entities this thread watches (those read through `get`, until
+ * released): a batch's change of any other entity names it without its record, so the
+ * worker encodes nothing for entities no view holds. Entity reads: a record that came with
+ * a change is held until the worker reports that batch stored; an entity changed without
+ * its record is asked of the worker until then; any other comes from the store. Records
+ * cross as encoded bytes and are decoded only when read.
  */
 export class FoldWorker {
   private readonly worker: Worker;
-  private readonly listeners = new Set<CommitListener>();
-  /** Changes of batches folded and not yet reported stored, by entity id. */
-  private readonly unstored = new Map<string, EntityChange>();
+  private readonly listeners = new Set<(change: CommitChange) => void>();
+  /** Records that came with changes of batches not yet stored, by entity id, with the batch. */
+  private readonly held = new Map<string, { batch: number; change: EntityChange }>();
+  /** Entities batches not yet stored changed without their records, by id: the last such batch. */
+  private readonly unstored = new Map<string, number>();
+  /** Batches reported folded so far (they count from 1). */
+  private batches = 0;
+  private readonly reads = new Map<number, { resolve: (record: EntityRecord | undefined) => void; reject: (error: Error) => void }>();
+  /** Watch (true) or release (false) to tell the worker, the last word per entity id. */
+  private readonly interest = new Map<string, boolean>();
   private current: Frontier = frontier();
   private readonly frontierWaiters = new Set<() => void>();
   private readonly metricsRequests = new Map<number, (text: string) => void>();
@@ -99,15 +108,26 @@ export class FoldWorker {
     return this.current;
   }
 
-  onCommit(listener: CommitListener): () => void {
+  onCommit(listener: (change: CommitChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
+  /** The entity's record as folded so far; its later changes carry it, until released. */
   async get<S>(namespace: string, key: string): Promise<EntityRecord<S> | undefined> {
-    const change = this.unstored.get(entityId(namespace, key));
-    if (change) return change.record as EntityRecord<S>;
-    return this.options.store.get<S>(namespace, key);
+    const id = entityId(namespace, key);
+    const held = this.held.get(id);
+    if (held) return held.change.record as EntityRecord<S>;
+    if (this.unstored.has(id)) return this.readFromWorker<S>(namespace, key);
+    const before = this.batches;
+    this.tellInterest(id, true);
+    const record = await this.options.store.get<S>(namespace, key);
+    // A batch told of while the store was read may have changed it after what the store holds.
+    return this.batches === before ? record : this.readFromWorker<S>(namespace, key);
+  }
+
+  release(namespace: string, key: string): void {
+    this.tellInterest(entityId(namespace, key), false);
   }
 
   /** Resolves once everything in the ledger when called is folded and published (its store commit may still be landing). */
@@ -147,19 +167,40 @@ export class FoldWorker {
         // Taken in: the worker may fold and report another batch.
         Atomics.add(this.reportCounts, 1, 1);
         Atomics.notify(this.reportCounts, 1);
-        const entities = message.entities.map(lazyChange);
-        for (const change of entities) this.unstored.set(entityId(change.namespace, change.key), change);
+        const { batch } = message;
+        this.batches = batch;
+        const entities = message.entities.map((entity): EntityChange => {
+          const id = entityId(entity.namespace, entity.key);
+          if (entity.record === undefined) {
+            this.held.delete(id);
+            this.unstored.set(id, batch);
+            return { namespace: entity.namespace, key: entity.key };
+          }
+          const change = lazyChange(entity.namespace, entity.key, entity.record);
+          this.unstored.delete(id);
+          this.held.set(id, { batch, change });
+          return change;
+        });
         this.advance(message.frontier);
         return this.publish({ entities, frontier: this.current });
       }
-      case 'stored':
-        // Batches are folded and stored one at a time: this is the last one folded.
-        this.unstored.clear();
+      case 'stored': {
+        const { batch } = message;
+        for (const [id, held] of this.held) if (held.batch <= batch) this.held.delete(id);
+        for (const [id, last] of this.unstored) if (last <= batch) this.unstored.delete(id);
         this.options.store.renewReads();
         this.started();
         // At start, the stored checkpoint: waiters for it hear of it as of a batch that changed nothing.
         if (this.advance(message.frontier)) this.publish({ entities: [], frontier: this.current });
         return;
+      }
+      case 'record': {
+        const read = this.reads.get(message.request);
+        this.reads.delete(message.request);
+        if (message.error !== undefined) read?.reject(new FoldlineError('fold_worker_read_failed', message.error, { status: 503 }));
+        else read?.resolve(message.record && decodeState<EntityRecord>(message.record));
+        return;
+      }
       case 'metrics':
         this.metricsRequests.get(message.id)?.(message.text);
         this.metricsRequests.delete(message.id);
@@ -185,6 +226,31 @@ export class FoldWorker {
         this.options.logger.error({ err: error, consumer: this.options.consumer }, 'commit listener failed');
       }
     }
+  }
+
+  /** The worker's record of an entity: newer than any batch it reported before answering. */
+  private readFromWorker<S>(namespace: string, key: string): Promise<EntityRecord<S> | undefined> {
+    // The worker is gone: the store holds everything it folded (a failed one is reported as fatal).
+    if (this.failure) return this.options.store.get<S>(namespace, key);
+    const request = this.nextRequest++;
+    return new Promise((resolve, reject) => {
+      this.reads.set(request, { resolve: resolve as (record: EntityRecord | undefined) => void, reject });
+      this.send({ type: 'read', request, namespace, key });
+    });
+  }
+
+  /** Interest changes go to the worker once per event-loop turn, the last word per entity. */
+  private tellInterest(id: string, watch: boolean): void {
+    if (this.interest.size === 0) {
+      queueMicrotask(() => {
+        const watched: string[] = [];
+        const released: string[] = [];
+        for (const [entity, watching] of this.interest) (watching ? watched : released).push(entity);
+        this.interest.clear();
+        this.send({ type: 'interest', watch: watched, release: released });
+      });
+    }
+    this.interest.set(id, watch);
   }
 
   /** Tells the worker of new records; the shards of one commit wake together and make one notice. */
@@ -219,6 +285,8 @@ export class FoldWorker {
     this.watching.abort();
     for (const wake of this.frontierWaiters) wake();
     for (const resolve of this.metricsRequests.values()) resolve('');
+    for (const { reject } of this.reads.values()) reject(error);
+    this.reads.clear();
     if (!stopping) {
       this.options.logger.fatal({ err: error }, 'the fold worker failed');
       this.options.onFatal(error);
@@ -226,7 +294,7 @@ export class FoldWorker {
   }
 }
 
-function lazyChange({ namespace, key, record: bytes }: EncodedEntity): EntityChange {
+function lazyChange(namespace: string, key: string, bytes: Uint8Array): EntityChange {
   let record: EntityRecord | undefined;
   return {
     namespace,

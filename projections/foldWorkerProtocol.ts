@@ -20,6 +20,7 @@ export interface FoldWorkerData {
   storePath: string;
   batchSize?: number;
   idWindow?: number;
+  commitIntervalMs?: number;
   logLevel: string;
   /**
    * Flow control of the batch reports, shared by both threads: Int32 [0] counts the
@@ -31,22 +32,34 @@ export interface FoldWorkerData {
   reportsInFlight: number;
 }
 
-/** An entity a batch changed: its record in the state encoding, decoded on the other side only when read. */
+/**
+ * An entity a batch changed, with its record in the state encoding (decoded on the other
+ * side only when read) if the serving thread watches the entity.
+ */
 export interface EncodedEntity {
   namespace: string;
   key: string;
-  record: Uint8Array;
+  record?: Uint8Array;
 }
 
 export type ToWorker =
   /** The ledger has new records, up to its durable `head`: read them. */
   | { type: 'appended'; head: Frontier }
+  /** An entity's record as folded so far; the entity is watched from then on. */
+  | { type: 'read'; request: number; namespace: string; key: string }
+  /** Entity ids (see entityId) whose records later changes should, or need no longer, carry. */
+  | { type: 'interest'; watch: string[]; release: string[] }
   | { type: 'metrics'; id: number }
   | { type: 'stop' };
 
 export type FromWorker =
-  /** A batch folded; its store write is on the way. */
-  | { type: 'folded'; entities: EncodedEntity[]; frontier: Frontier }
-  /** The last folded batch is in the store; also sent once at start, with the stored checkpoint. */
-  | { type: 'stored'; frontier: Frontier }
+  /** Batch number `batch` (counting from 1) folded; its store commit may come later. */
+  | { type: 'folded'; batch: number; entities: EncodedEntity[]; frontier: Frontier }
+  /**
+   * A store commit landed: every batch up to `batch` is stored. Also sent once at start, as
+   * batch 0, with the stored checkpoint.
+   */
+  | { type: 'stored'; batch: number; frontier: Frontier }
+  /** The answer to a `read`: the record, none (the entity has no state), or why it failed. */
+  | { type: 'record'; request: number; record?: Uint8Array; error?: string }
   | { type: 'metrics'; id: number; text: string };

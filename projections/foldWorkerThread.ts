@@ -1,9 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { encodeState } from '../crdt/index.js';
 import { EmbeddedLedger } from '../ledger/embeddedLedger.js';
 import { EmbeddedStore } from './embeddedStore.js';
-import type { StateCommit } from './types.js';
+import { entityId } from './entityId.js';
 import type { FoldTopology, FoldWorkerData, FromWorker, ToWorker } from './foldWorkerProtocol.js';
 import { ProjectionRuntime } from './runtime.js';
 
@@ -11,7 +12,8 @@ import { ProjectionRuntime } from './runtime.js';
  * The fold worker thread: a ProjectionRuntime over a reader of the embedded ledger,
  * committing to the embedded store, reporting each batch to the thread that started it
  * (see foldWorker.ts). It shares the LMDB environments with that thread, so neither
- * events nor states are copied between threads except the changed entities' records.
+ * events nor states are copied between threads except the records of the entities that
+ * thread watches.
  */
 const data = workerData as FoldWorkerData;
 const port = parentPort!;
@@ -33,21 +35,7 @@ async function reportWindow(): Promise<void> {
   }
 }
 
-/** Reports each commit to the serving thread: the changed records as encoded for the store, then that they are stored. */
-class ReportingStore extends EmbeddedStore {
-  override async commit(commit: StateCommit): Promise<void> {
-    await reportWindow();
-    const encoded = this.encode(commit);
-    Atomics.add(reportCounts, 0, 1);
-    // Before the write, as an in-process runtime publishes: the batch is durable in the ledger.
-    // Entities only reloaded after a rejected fold need no report: no other thread saw the
-    // object that fold had partly changed.
-    post({ type: 'folded', frontier: commit.checkpoint.frontier, entities: encoded.entities });
-    await this.write(encoded);
-    post({ type: 'stored', frontier: commit.checkpoint.frontier });
-  }
-}
-const store = new ReportingStore({ path: data.storePath });
+const store = new EmbeddedStore({ path: data.storePath });
 const registry = new Registry();
 const runtime = new ProjectionRuntime({
   consumer: data.consumer,
@@ -56,13 +44,42 @@ const runtime = new ProjectionRuntime({
   projections: topology.projections,
   registry,
   logger,
+  pace: reportWindow,
   ...(data.batchSize === undefined ? {} : { batchSize: data.batchSize }),
   ...(data.idWindow === undefined ? {} : { idWindow: data.idWindow }),
+  ...(data.commitIntervalMs === undefined ? {} : { commitIntervalMs: data.commitIntervalMs }),
 });
+
+/** Entities the serving thread holds: their changes carry their records. */
+const watched = new Set<string>();
+let batches = 0;
+// Each batch as it is folded, before its store commit: its records are durable in the ledger.
+runtime.onCommit(({ entities, frontier }) => {
+  Atomics.add(reportCounts, 0, 1);
+  post({
+    type: 'folded',
+    batch: ++batches,
+    frontier,
+    entities: entities.map(({ namespace, key, record }) => (watched.has(entityId(namespace, key)) ? { namespace, key, record: encodeState(record) } : { namespace, key })),
+  });
+});
+// Batches and commits run one at a time, so a commit covers every batch folded before it lands.
+runtime.onStored((frontier) => post({ type: 'stored', batch: batches, frontier }));
+
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'appended':
       return ledger.refresh(message.head);
+    case 'read':
+      watched.add(entityId(message.namespace, message.key));
+      return void runtime.get(message.namespace, message.key).then(
+        (record) => post({ type: 'record', request: message.request, ...(record ? { record: encodeState(record) } : {}) }),
+        (error: unknown) => post({ type: 'record', request: message.request, error: String(error) }),
+      );
+    case 'interest':
+      for (const id of message.release) watched.delete(id);
+      for (const id of message.watch) watched.add(id);
+      return;
     case 'metrics':
       return void registry.metrics().then((text) => post({ type: 'metrics', id: message.id, text }));
     case 'stop':
@@ -77,5 +94,5 @@ port.on('message', (message: ToWorker) => {
 });
 
 // What the store already holds counts as folded from the start, before any new batch.
-post({ type: 'stored', frontier: (await store.checkpoint(data.consumer))?.frontier ?? {} });
+post({ type: 'stored', batch: 0, frontier: (await store.checkpoint(data.consumer))?.frontier ?? {} });
 runtime.start();

@@ -2,10 +2,10 @@ import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { frontier, frontierCovers, mergeFrontiers, positionKey, type Frontier } from '../crdt/index.js';
+import { frontier, frontierCovers, mergeFrontiers, parsePositionKey, positionKey, type Frontier } from '../crdt/index.js';
 import { FoldlineError } from '../ledger/errors.js';
-import type { Ledger } from '../ledger/types.js';
-import { BatchFold, type Progress } from './batchFold.js';
+import type { Ledger, LedgerRecord } from '../ledger/types.js';
+import { CommitWindow, type Progress } from './commitWindow.js';
 import { entityId } from './entityId.js';
 import { LruCache } from './lruCache.js';
 import { RuntimeMetrics } from './metrics.js';
@@ -21,6 +21,21 @@ export interface ProjectionRuntimeOptions {
   projections: readonly ProjectionDefinition[];
   /** Records read from each shard per batch. Default 2,000. */
   batchSize?: number;
+  /**
+   * How long folded batches may wait to share one store commit, ms. Listeners hear of each
+   * batch as it is folded; the store gets the window's changed entities once, however many
+   * batches changed them, so a hot entity is encoded and written once per window rather
+   * than once per batch. Its records are durable in the ledger meanwhile: a crash folds
+   * them again. Default 200; 0 commits every batch.
+   */
+  commitIntervalMs?: number;
+  /** Changed entities a window holds before it is committed whatever its age. Default 10,000. */
+  commitEntities?: number;
+  /**
+   * Awaited before each batch is read: a consumer of the commit feed that falls behind
+   * (a thread the changes are posted to) holds the fold back.
+   */
+  pace?: () => Promise<void> | void;
   /**
    * Event identities remembered to drop re-deliveries at new positions (at-least-once
    * sources). Default 10,000. The window is written with every checkpoint, so 0 suits a
@@ -40,7 +55,11 @@ export interface ProjectionRuntimeOptions {
 export interface EntityChange<S = unknown> {
   namespace: string;
   key: string;
-  record: EntityRecord<S>;
+  /**
+   * The entity's new record. A source that does not carry every record across (a fold
+   * worker sends those its reader asked for) leaves it out: read the entity again.
+   */
+  record?: EntityRecord<S>;
 }
 
 /** What one folded batch changed. Shared with every listener: read, do not modify. */
@@ -49,7 +68,14 @@ export interface CommitChange {
   frontier: Frontier;
 }
 
-export type CommitListener = (change: CommitChange) => void;
+/** What a batch this runtime folded changed: every record is there. */
+export interface FoldedChange extends CommitChange {
+  entities: Array<Required<EntityChange>>;
+}
+
+export type CommitListener = (change: FoldedChange) => void;
+/** Told the checkpoint of each store commit once it has landed. */
+export type StoredListener = (frontier: Frontier) => void;
 
 let defaultLogger: Logger | undefined;
 
@@ -62,9 +88,10 @@ interface ShardRef {
 /**
  * The fold loop of one consumer: reads every shard its projections use from the
  * checkpoint on, a batch from each shard in turn so a busy shard cannot starve the others,
- * folds the records into per-entity state and commits the entities, the checkpoint and
- * any dead letters of the batch in one `store.commit`. A restart resumes at the
- * checkpoint; the frontiers and the id window keep anything from being folded twice.
+ * folds the records into per-entity state, tells listeners, and commits the entities, the
+ * checkpoint and any dead letters of a window of batches in one `store.commit`. A restart
+ * resumes at the checkpoint; the frontiers and the id window keep anything from being
+ * folded twice.
  */
 export class ProjectionRuntime {
   private readonly consumer: string;
@@ -73,6 +100,9 @@ export class ProjectionRuntime {
   private readonly shards: ShardRef[];
   private readonly routing: ProjectionRouting;
   private readonly batchSize: number;
+  private readonly commitIntervalMs: number;
+  private readonly commitEntities: number;
+  private readonly pace: (() => Promise<void> | void) | undefined;
   private readonly idWindow: number;
   private readonly retryDelayMs: number;
   private readonly logger: Logger;
@@ -85,12 +115,15 @@ export class ProjectionRuntime {
   /** Working progress; undefined until loaded, and again after a failed batch. */
   private progress: Progress | undefined;
   private committed: Frontier = frontier();
-  /** Records of the batch being committed, in case the cache evicts them before the commit lands. */
+  /** The batches folded since the last commit; undefined when there are none. */
+  private window: { fold: CommitWindow; opened: number } | undefined;
+  /** Records the open window (or the commit in flight) changed, in case the cache evicts them before they are stored. */
   private uncommitted = new Map<string, EntityRecord>();
-  /** At least `committed`: folded, published, its commit maybe still in progress. */
+  /** At least `committed`: folded, published, maybe not committed yet. */
   private folded: Frontier = frontier();
   private readonly listeners = new Set<CommitListener>();
-  /** Batches run one at a time, whoever asks (the tail loop, runUntil). */
+  private readonly storedListeners = new Set<StoredListener>();
+  /** Batches and commits run one at a time, whoever asks (the tail loop, runUntil). */
   private batchLock: Promise<unknown> = Promise.resolve();
   private tail: { loop: Promise<void>; stop: AbortController } | undefined;
 
@@ -99,6 +132,10 @@ export class ProjectionRuntime {
     this.ledger = options.ledger;
     this.store = options.store;
     this.batchSize = positiveInteger('batchSize', options.batchSize ?? 2000);
+    this.commitIntervalMs = options.commitIntervalMs ?? 200;
+    if (!(this.commitIntervalMs >= 0)) throw new FoldlineError('invalid_option', `commitIntervalMs must be 0 or more, not ${this.commitIntervalMs}`);
+    this.commitEntities = positiveInteger('commitEntities', options.commitEntities ?? 10_000);
+    this.pace = options.pace;
     this.idWindow = options.idWindow ?? 10_000;
     this.retryDelayMs = options.retryDelayMs ?? 1_000;
     this.logger = options.logger ?? (defaultLogger ??= pino({ name: 'foldline.projections' }));
@@ -139,7 +176,13 @@ export class ProjectionRuntime {
     return () => this.listeners.delete(listener);
   }
 
-  /** An entity's committed record, from the cache when it is there. Read it, do not modify it. */
+  /** Calls `listener` after each store commit has landed, with its checkpoint; returns the unsubscribe function. */
+  onStored(listener: StoredListener): () => void {
+    this.storedListeners.add(listener);
+    return () => this.storedListeners.delete(listener);
+  }
+
+  /** An entity's newest record, from memory when it is there. Read it, do not modify it. */
   async get<S>(namespace: string, key: string): Promise<EntityRecord<S> | undefined> {
     const id = entityId(namespace, key);
     const known = this.known(id);
@@ -153,11 +196,10 @@ export class ProjectionRuntime {
     return record;
   }
 
-  /** The newest record held in memory: cached, or published by a batch whose commit is in flight. */
+  /** The newest record held in memory: cached, or folded by a batch not yet stored. */
   private known(id: string): EntityRecord | undefined {
     return this.cache.get(id) ?? this.uncommitted.get(id);
   }
-
 
   /** Folds until every position of `target` on this consumer's shards is committed. */
   async runUntil(target: Frontier, signal?: AbortSignal): Promise<void> {
@@ -165,8 +207,13 @@ export class ProjectionRuntime {
     for (const { position } of this.shards) if (target[position] !== undefined) wanted[position] = target[position];
     while (!frontierCovers(this.committed, wanted)) {
       signal?.throwIfAborted();
+      // Folded that far already: only the open window's commit is missing.
+      if (frontierCovers(this.frontier(), wanted)) {
+        await this.exclusive(() => this.commitWindow());
+        continue;
+      }
       const progressed = await this.exclusive(() => this.runBatch());
-      if (!progressed && !frontierCovers(this.committed, wanted)) await this.waitForAppend(signal);
+      if (!progressed && !frontierCovers(this.frontier(), wanted)) await this.waitForAppend(signal);
     }
   }
 
@@ -182,7 +229,7 @@ export class ProjectionRuntime {
     this.tail = { stop, loop: this.tailLoop(stop.signal) };
   }
 
-  /** Stops tailing once the batch in progress is committed. */
+  /** Stops tailing once the batch in progress and the batches folded before it are committed. */
   async stop(): Promise<void> {
     const tail = this.tail;
     if (!tail) return;
@@ -193,15 +240,24 @@ export class ProjectionRuntime {
 
   private async tailLoop(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      let progressed: boolean;
-      try {
-        progressed = await this.exclusive(() => this.runBatch());
-      } catch (error) {
-        this.logger.error({ err: error, consumer: this.consumer }, 'projection batch failed; retrying');
-        await sleep(this.retryDelayMs, undefined, { signal }).catch(() => undefined);
-        continue;
-      }
-      if (!progressed) await this.waitForAppend(signal);
+      const progressed = await this.retrying(() => this.runBatch(), signal);
+      if (progressed !== false) continue;
+      // Caught up: the open window waits for more batches until it is due, not longer.
+      const due = this.window && this.window.opened + this.commitIntervalMs - performance.now();
+      if (due === undefined) await this.waitForAppend(signal);
+      else if (due <= 0 || !(await this.waitForAppend(signal, due))) await this.retrying(() => this.commitWindow(), signal);
+    }
+    await this.retrying(() => this.commitWindow(), new AbortController().signal, 'final commit');
+  }
+
+  /** Runs one step under the batch lock; a failure is logged and waited out, then the step answers undefined. */
+  private async retrying<T>(step: () => Promise<T>, signal: AbortSignal, what = 'projection batch'): Promise<T | undefined> {
+    try {
+      return await this.exclusive(step);
+    } catch (error) {
+      this.logger.error({ err: error, consumer: this.consumer }, `${what} failed; retrying`);
+      await sleep(this.retryDelayMs, undefined, { signal }).catch(() => undefined);
+      return undefined;
     }
   }
 
@@ -211,44 +267,90 @@ export class ProjectionRuntime {
     return result;
   }
 
-  /** One batch: read, fold, commit. False when there was nothing to read. */
+  /** One batch: read, fold, publish, and commit the window when it is due. False when there was nothing to read. */
   private async runBatch(): Promise<boolean> {
     const started = performance.now();
     try {
       const progress = (this.progress ??= await this.loadProgress());
+      await this.pace?.();
       const reads = await Promise.all(
         this.shards.map(({ stream, shard, position }) => this.ledger.read(stream, shard, progress.frontier[position] ?? null, this.batchSize)),
       );
       const records = reads.flat();
       if (records.length === 0) return false;
-      const batch = new BatchFold(this.consumer, (stream, type) => this.routing.projectionsFor(stream, type), (definition, keys, committed) => this.loadWorking(definition, keys, committed), this.now);
-      await batch.fold(records, progress);
-      const entities = batch.changes();
-      const checkpoint = { frontier: mergeFrontiers(progress.frontier), recentIds: progress.recent.toArray() };
-      const reloaded = batch.reloadedUnchanged();
-      this.uncommitted = new Map();
-      for (const { namespace, key, record } of [...entities, ...reloaded]) {
-        this.cache.set(entityId(namespace, key), record);
-        this.uncommitted.set(entityId(namespace, key), record);
+      const window = (this.window ??= { fold: this.openWindow(), opened: started });
+      const letters = window.fold.deadLetters.length;
+      const changes = await window.fold.fold(records, progress);
+      for (const { namespace, key, record } of changes) {
+        const id = entityId(namespace, key);
+        this.cache.set(id, record);
+        this.uncommitted.set(id, record);
       }
       // Listeners hear of the batch before its commit: effect after cause need not wait for a disk.
-      this.folded = checkpoint.frontier;
-      this.publish({ entities: [...entities, ...reloaded], frontier: mergeFrontiers(checkpoint.frontier) });
-      await this.store.commit({ consumer: this.consumer, entities, checkpoint, deadLetters: batch.deadLetters });
-      this.committed = checkpoint.frontier;
-      this.uncommitted = new Map();
-      this.metrics?.batch(records.length, batch.deadLetters.length, (performance.now() - started) / 1000);
+      this.folded = mergeFrontiers(progress.frontier);
+      this.publish({ entities: changes, frontier: this.folded });
+      this.metrics?.batch(records.length, window.fold.deadLetters.length - letters, (performance.now() - started) / 1000);
+      if (window.fold.changed >= this.commitEntities || performance.now() - window.opened >= this.commitIntervalMs) await this.commitWindow();
       return true;
     } catch (error) {
-      // The store may or may not hold the batch: start again from what it holds.
-      this.progress = undefined;
-      this.cache.clear();
-      this.uncommitted = new Map();
-      // What memory held of the batch is gone: claim only what the store is known to hold.
-      this.folded = this.committed;
-      this.cacheGeneration++;
+      this.forgetUncommitted();
       throw error;
     }
+  }
+
+  /** Stores what the open window changed, with the checkpoint and dead letters, in one commit. */
+  private async commitWindow(): Promise<void> {
+    const window = this.window;
+    const progress = this.progress;
+    if (!window || !progress) return;
+    const started = performance.now();
+    const checkpoint = { frontier: mergeFrontiers(progress.frontier), recentIds: progress.recent.toArray() };
+    try {
+      await this.store.commit({ consumer: this.consumer, entities: window.fold.changes(), checkpoint, deadLetters: window.fold.deadLetters });
+    } catch (error) {
+      this.forgetUncommitted();
+      throw error;
+    }
+    this.window = undefined;
+    this.committed = checkpoint.frontier;
+    this.uncommitted = new Map();
+    this.metrics?.commit(window.fold.changed, (performance.now() - started) / 1000);
+    for (const listener of this.storedListeners) {
+      try {
+        listener(checkpoint.frontier);
+      } catch (error) {
+        this.logger.error({ err: error, consumer: this.consumer }, 'stored listener failed');
+      }
+    }
+  }
+
+  private openWindow(): CommitWindow {
+    return new CommitWindow(
+      this.consumer,
+      (stream, type) => this.routing.projectionsFor(stream, type),
+      (definition, keys, committed) => this.loadWorking(definition, keys, committed),
+      (position, seq) => this.readRecord(position, seq),
+      this.now,
+    );
+  }
+
+  /** One record read again from the ledger (to fold a window's records again after a rejected one). */
+  private async readRecord(position: string, seq: string): Promise<LedgerRecord> {
+    const { stream, shard } = parsePositionKey(position);
+    const [record] = await this.ledger.read(stream, shard, seq === '0' ? null : (BigInt(seq) - 1n).toString(), 1);
+    if (record?.seq !== seq) throw new FoldlineError('corrupt', `the ledger no longer holds ${position}/${seq}, which this window folded`, { status: 503 });
+    return record;
+  }
+
+  /** After a failure the store may or may not hold the window: start again from what it holds. */
+  private forgetUncommitted(): void {
+    this.progress = undefined;
+    this.window = undefined;
+    this.cache.clear();
+    this.uncommitted = new Map();
+    // What memory held of the window is gone: claim only what the store is known to hold.
+    this.folded = this.committed;
+    this.cacheGeneration++;
   }
 
   private async loadProgress(): Promise<Progress> {
@@ -271,7 +373,7 @@ export class ProjectionRuntime {
     return keys.map((key, i) => records[i] ?? stored[next++] ?? { state: definition.initial(key), frontier: frontier() });
   }
 
-  private publish(change: CommitChange): void {
+  private publish(change: FoldedChange): void {
     for (const listener of this.listeners) {
       try {
         listener(change);
@@ -281,20 +383,26 @@ export class ProjectionRuntime {
     }
   }
 
-  /** Resolves when any shard has a record past the committed frontier, or `signal` aborts. */
-  private async waitForAppend(signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return;
+  /**
+   * True when any shard has a record past the folded frontier; false when `timeoutMs`
+   * passed first or `signal` aborted.
+   */
+  private async waitForAppend(signal?: AbortSignal, timeoutMs?: number): Promise<boolean> {
+    if (signal?.aborted) return false;
     const waiting = new AbortController();
     // One listener per shard is expected here, not a leak.
     setMaxListeners(this.shards.length + 2, waiting.signal);
     const abort = (): void => waiting.abort();
     signal?.addEventListener('abort', abort, { once: true });
+    const timer = timeoutMs === undefined ? undefined : setTimeout(abort, timeoutMs);
+    const position = this.progress?.frontier ?? this.committed;
     try {
-      await Promise.race([
-        new Promise((resolve) => waiting.signal.addEventListener('abort', resolve, { once: true })),
-        ...this.shards.map(({ stream, shard, position }) => this.ledger.waitForAppend(stream, shard, this.committed[position] ?? null, waiting.signal)),
+      return await Promise.race([
+        new Promise<boolean>((resolve) => waiting.signal.addEventListener('abort', () => resolve(false), { once: true })),
+        ...this.shards.map(({ stream, shard, position: key }) => this.ledger.waitForAppend(stream, shard, position[key] ?? null, waiting.signal).then(() => !waiting.signal.aborted)),
       ]);
     } finally {
+      clearTimeout(timer);
       waiting.abort();
       signal?.removeEventListener('abort', abort);
     }

@@ -4,7 +4,7 @@ import { decodeToken, encodeToken } from '../ledger/token.js';
 import { MemoryLedger } from '../ledger/memoryLedger.js';
 import type { CloudEvent } from '../ledger/types.js';
 import { ViewEngine } from '../joiner/viewEngine.js';
-import type { ViewDefinition, ViewValue } from '../joiner/types.js';
+import type { EntitySource, ViewDefinition, ViewValue } from '../joiner/types.js';
 import { MemoryStore } from '../projections/memoryStore.js';
 import { ProjectionRuntime } from '../projections/runtime.js';
 import type { ProjectionDefinition } from '../projections/types.js';
@@ -59,14 +59,31 @@ afterEach(async () => {
   computed.length = 0;
 });
 
-function setup() {
+/**
+ * The runtime as a source that, like a fold worker for entities nobody read through it,
+ * tells of changes without their records, reads copies (not the objects the runtime folds
+ * into), and records what it is told to release.
+ */
+function withoutRecords(runtime: ProjectionRuntime): EntitySource & { released: string[] } {
+  const released: string[] = [];
+  return {
+    released,
+    get: async (namespace, key) => structuredClone(await runtime.get(namespace, key)),
+    frontier: () => runtime.frontier(),
+    onCommit: (listener) => runtime.onCommit(({ entities, frontier }) => listener({ frontier, entities: entities.map(({ namespace, key }) => ({ namespace, key })) })),
+    release: (namespace, key) => void released.push(`${namespace}/${key}`),
+  };
+}
+
+function setup(options: { recordless?: boolean; entityCacheSize?: number } = {}) {
   const ledger = new MemoryLedger({ streams: [{ name: 'docs', shards: 2 }], route: () => 'docs' });
   const runtime = new ProjectionRuntime({ consumer: 'test', ledger, store: new MemoryStore(), projections: [docs], batchSize: 10 });
-  const engine = new ViewEngine({ source: runtime, views: [joined] });
+  const source = options.recordless ? withoutRecords(runtime) : runtime;
+  const engine = new ViewEngine({ source, views: [joined], ...(options.entityCacheSize === undefined ? {} : { entityCacheSize: options.entityCacheSize }) });
   runtime.start();
   cleanup.push(() => engine.close(), () => runtime.stop(), () => ledger.close());
   const append = async (...events: CloudEvent[]) => encodeToken((await ledger.append(events)).head);
-  return { ledger, runtime, engine, append };
+  return { ledger, runtime, engine, append, released: 'released' in source ? source.released : [] };
 }
 
 const after = (token: string) => ({ after: decodeToken(token), waitMs: 5000 });
@@ -119,6 +136,26 @@ describe('ViewEngine', () => {
   it('names unknown views with a 404 code', async () => {
     const { engine } = setup();
     await expect(engine.read('nope', 'a')).rejects.toMatchObject({ code: 'unknown_view', status: 404 });
+  });
+
+  it('reads an entity changed without its record again, and releases what it drops', async () => {
+    const { engine, append, released } = setup({ recordless: true, entityCacheSize: 2 });
+    const first = await append(event('a', { ref: 'shared' }), event('shared', { value: 10 }));
+    const pushes: number[] = [];
+    await engine.subscribe('joined', 'a', (v) => pushes.push((v.value as { refValue: number }).refValue), after(first));
+    for (let value = 11; value <= 13; value++) {
+      const token = await append(event('shared', { value }));
+      await engine.waitFor(decodeToken(token), 5000);
+      await engine.settled();
+    }
+    expect(pushes).toEqual([10, 11, 12, 13]);
+    // Dropped on each change that came without its record, read again for the recomputation.
+    expect(released.filter((id) => id === 'doc/shared')).toHaveLength(3);
+    // A third entity is one past the cache: the least recently read goes, and is released.
+    const token = await append(event('z', { value: 1 }));
+    released.length = 0;
+    expect((await engine.read('joined', 'z', after(token))).value).toMatchObject({ value: 1 });
+    expect(released).toHaveLength(1);
   });
 
   it('a subscriber never sees a value older than one it was shown', async () => {

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { open as lmdbOpen } from 'lmdb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parsePositionKey } from '../crdt/index.js';
 import { EmbeddedLedger, type EmbeddedLedgerOptions } from '../ledger/embeddedLedger.js';
@@ -111,6 +112,14 @@ describe('EmbeddedLedger', () => {
     expect(await codeOf(openLedger({ streams: [{ name: 'orders', shards: 3 }] }))).toBe('layout_mismatch');
     const stored = await openLedger({ streams: undefined });
     expect(stored.streams).toEqual(streams);
+  });
+
+  it('refuses a directory whose record blocks are of an earlier format', async () => {
+    // As an earlier foldline left it: a layout, and no block format (its blocks were MessagePack).
+    const root = lmdbOpen({ path, maxDbs: 3 });
+    await root.openDB<string, string>('meta', { encoding: 'string' }).put('layout', JSON.stringify(streams));
+    await root.close();
+    expect(await codeOf(openLedger())).toBe('unsupported_format');
   });
 
   it('needs a layout to create a ledger', async () => {

@@ -8,7 +8,7 @@ import { canonicalJson, counterAdd, counterValue, dict, frontier, lwwWrite, pars
 import type { CloudEvent, Ledger } from '../ledger/types.js';
 import { EmbeddedStore } from '../projections/embeddedStore.js';
 import { MemoryStore } from '../projections/memoryStore.js';
-import { ProjectionRuntime, type CommitChange } from '../projections/runtime.js';
+import { ProjectionRuntime, type FoldedChange } from '../projections/runtime.js';
 import type { StateStore } from '../projections/types.js';
 import {
   FaultyStore,
@@ -45,8 +45,12 @@ function eventsArb(options: { poison: boolean; maxLength: number }): fc.Arbitrar
   );
 }
 
-function runtime(ledger: Ledger, store: StateStore, batchSize: number, idWindow?: number): ProjectionRuntime {
-  return new ProjectionRuntime({ consumer, ledger, store, projections: [...projections], batchSize, ...(idWindow === undefined ? {} : { idWindow }), cacheSize: 4 });
+/** How batches share commits: each its own, or windows closed by size (at most 2 or 3 entities) or only at the end of a run. */
+const commitWindows = fc.constantFrom({ commitIntervalMs: 0 }, { commitIntervalMs: 60_000, commitEntities: 2 }, { commitIntervalMs: 60_000, commitEntities: 3 }, { commitIntervalMs: 60_000 });
+type CommitWindows = { commitIntervalMs: number; commitEntities?: number };
+
+function runtime(ledger: Ledger, store: StateStore, batchSize: number, idWindow?: number, windows: CommitWindows = { commitIntervalMs: 0 }): ProjectionRuntime {
+  return new ProjectionRuntime({ consumer, ledger, store, projections: [...projections], batchSize, ...(idWindow === undefined ? {} : { idWindow }), cacheSize: 4, ...windows });
 }
 
 /** A frontier part way to `head`: each position cut at the given fraction. */
@@ -75,6 +79,7 @@ const crashScenario = fc.record({
   chunks: fc.integer({ min: 1, max: 3 }),
   faults: fc.array(fault, { maxLength: 4 }),
   batchSize: fc.integer({ min: 1, max: 4 }),
+  windows: commitWindows,
 });
 
 /**
@@ -84,15 +89,15 @@ const crashScenario = fc.record({
 type CrashScenario = typeof crashScenario extends fc.Arbitrary<infer T> ? T : never;
 
 async function foldWithCrashes(scenario: CrashScenario, store: StateStore): Promise<string> {
-  const { events, chunks, faults, batchSize } = scenario;
+  const { events, chunks, faults, batchSize, windows } = scenario;
   const ledger = newLedger();
   const faulty = new FaultyStore(store);
-  let current = runtime(ledger, faulty, batchSize);
+  let current = runtime(ledger, faulty, batchSize, undefined, windows);
   const size = Math.ceil(events.length / chunks);
   for (let chunk = 0; chunk < chunks; chunk++) {
     await ledger.append(events.slice(chunk * size, (chunk + 1) * size));
     for (const f of faults.filter((f) => f.chunk % chunks === chunk)) {
-      if (!f.reuse) current = runtime(ledger, faulty, batchSize);
+      if (!f.reuse) current = runtime(ledger, faulty, batchSize, undefined, windows);
       if (f.mode === 'between') {
         await current.runUntil(partOf(await ledger.head(), f.cut));
         continue;
@@ -104,7 +109,7 @@ async function foldWithCrashes(scenario: CrashScenario, store: StateStore): Prom
       faulty.disarm();
     }
   }
-  await runtime(ledger, faulty, batchSize).catchUp();
+  await runtime(ledger, faulty, batchSize, undefined, windows).catchUp();
   return dump(store, consumer);
 }
 
@@ -147,9 +152,10 @@ describe('ProjectionRuntime properties', () => {
       order: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 50, maxLength: 50 }),
       cut: fc.double({ min: 0, max: 1, noNaN: true }),
       batchSize: fc.integer({ min: 1, max: 4 }),
+      windows: commitWindows,
     });
     await fc.assert(
-      fc.asyncProperty(scenario, async ({ events, copies, order, cut, batchSize }) => {
+      fc.asyncProperty(scenario, async ({ events, copies, order, cut, batchSize, windows }) => {
         const redelivered = events.length === 0 ? [] : copies.flatMap(([i, n]) => Array.from({ length: n }, (_, c) => ({ ...events[i % events.length]!, id: `${events[i % events.length]!.id}~${c + 1}` })));
         const all = [...events, ...redelivered]
           .map((event, i) => ({ event, rank: order[i % order.length]! + i * 1e-9 }))
@@ -159,8 +165,8 @@ describe('ProjectionRuntime properties', () => {
         await inner.append(all);
         const ledger = atLeastOnce(inner);
         const store = new MemoryStore();
-        await runtime(ledger, store, batchSize).runUntil(partOf(await ledger.head(), cut));
-        await runtime(ledger, store, batchSize).catchUp();
+        await runtime(ledger, store, batchSize, undefined, windows).runUntil(partOf(await ledger.head(), cut));
+        await runtime(ledger, store, batchSize, undefined, windows).catchUp();
 
         const once = newLedger();
         await once.append(events);
@@ -173,11 +179,11 @@ describe('ProjectionRuntime properties', () => {
 
   it('dead-letters events whose fold or keys throw, keeps the rest and the shard going', async () => {
     await fc.assert(
-      fc.asyncProperty(eventsArb({ poison: true, maxLength: 24 }), fc.integer({ min: 1, max: 4 }), async (events, batchSize) => {
+      fc.asyncProperty(eventsArb({ poison: true, maxLength: 24 }), fc.integer({ min: 1, max: 4 }), commitWindows, async (events, batchSize, windows) => {
         const ledger = newLedger();
         const { receipts } = await ledger.append(events);
         const store = new MemoryStore();
-        await runtime(ledger, store, batchSize).catchUp();
+        await runtime(ledger, store, batchSize, undefined, windows).catchUp();
 
         // The model: fold each event straight into plain maps, leaving out what throws.
         const expectedTally = dict<Tally>();
@@ -217,7 +223,7 @@ describe('ProjectionRuntime', () => {
     const ledger = newLedger();
     const store = new MemoryStore();
     const tailing = new ProjectionRuntime({ consumer, ledger, store, projections: [...projections] });
-    const changes: CommitChange[] = [];
+    const changes: FoldedChange[] = [];
     const unsubscribe = tailing.onCommit((change) => changes.push(change));
     tailing.start();
     const covered = (head: Frontier): Promise<void> =>
@@ -246,6 +252,64 @@ describe('ProjectionRuntime', () => {
     await tailing.catchUp();
     expect(counterValue((await tailing.get<Tally>('tally', 'a'))!.state.count)).toBe(15);
     expect(changes.length).toBe(afterStop);
+  });
+
+  it('commits the batches of a window once, after telling listeners of each, and what is pending when it stops', async () => {
+    const ledger = newLedger();
+    const inner = new MemoryStore();
+    const commits: number[] = [];
+    const store = Object.assign(Object.create(inner) as MemoryStore, {
+      commit: async (commit: Parameters<MemoryStore['commit']>[0]) => {
+        commits.push(commit.entities.length);
+        await inner.commit(commit);
+      },
+    });
+    const tailing = new ProjectionRuntime({ consumer, ledger, store, projections: [...projections], commitIntervalMs: 60_000, commitEntities: 2 });
+    const heard: FoldedChange[] = [];
+    tailing.onCommit((change) => heard.push(change));
+    const stored: Frontier[] = [];
+    tailing.onStored((f) => stored.push(f));
+    tailing.start();
+    const folded = async (count: number): Promise<void> => {
+      while (heard.length < count) await new Promise((resolve) => setTimeout(resolve, 2));
+    };
+    // Two batches of alpha events (which only tally folds) that change one entity: under the window's 2.
+    await ledger.append([testEvent('1', 'alpha', 'a', { delta: 1, label: 'x', tag: 't' })]);
+    await folded(1);
+    await ledger.append([testEvent('2', 'alpha', 'a', { delta: 2, label: 'y', tag: 't' })]);
+    await folded(2);
+    expect(commits).toEqual([]);
+    expect(await inner.get('tally', 'a')).toBeUndefined();
+    expect(counterValue((await tailing.get<Tally>('tally', 'a'))!.state.count)).toBe(3);
+    // A second entity fills the window: one commit of both.
+    await ledger.append([testEvent('3', 'alpha', 'b', { delta: 5, label: 'z', tag: 't' })]);
+    while (commits.length === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(commits).toEqual([2]);
+    expect(stored).toHaveLength(1);
+    expect(counterValue((await inner.get<Tally>('tally', 'b'))!.state.count)).toBe(5);
+    // Folded, heard of, not stored: stopping commits it.
+    await ledger.append([testEvent('4', 'alpha', 'a', { delta: 10, label: 'w', tag: 't' })]);
+    await folded(4);
+    expect(counterValue((await inner.get<Tally>('tally', 'a'))!.state.count)).toBe(3);
+    await tailing.stop();
+    expect(commits).toEqual([2, 1]);
+    expect(counterValue((await inner.get<Tally>('tally', 'a'))!.state.count)).toBe(13);
+    expect(stored.at(-1)).toEqual(expect.objectContaining(await ledger.head()));
+  });
+
+  it('commits a window no later than its interval once the ledger goes quiet', async () => {
+    const ledger = newLedger();
+    const store = new MemoryStore();
+    const tailing = new ProjectionRuntime({ consumer, ledger, store, projections: [...projections], commitIntervalMs: 30 });
+    const stored = new Promise<number>((resolve) => {
+      const started = performance.now();
+      tailing.onStored(() => resolve(performance.now() - started));
+    });
+    tailing.start();
+    await ledger.append([testEvent('1', 'alpha', 'a', { delta: 1, label: 'x', tag: 't' })]);
+    expect(await stored).toBeLessThan(5_000);
+    expect(counterValue((await store.get<Tally>('tally', 'a'))!.state.count)).toBe(1);
+    await tailing.stop();
   });
 
   it('never lets a slow store read overwrite what a batch folded meanwhile', async () => {
@@ -280,7 +344,7 @@ describe('ProjectionRuntime', () => {
     const tailing = runtime(ledger, new MemoryStore(), 10);
     await ledger.append([testEvent('1', 'alpha', 'a', { delta: 1, label: 'x', tag: 't' })]);
     await tailing.catchUp();
-    const heard: CommitChange[] = [];
+    const heard: FoldedChange[] = [];
     tailing.onCommit((change) => heard.push(change));
     // The tally fold adds to its counter before it throws on poison.
     await ledger.append([testEvent('2', 'alpha', 'a', { delta: 5, label: 'y', tag: 't', poison: true })]);

@@ -4,7 +4,7 @@ import type { LedgerRecord } from '../ledger/types.js';
 import type { RecentIds } from './recentIds.js';
 import type { DeadLetter, EntityRecord, FoldContext, ProjectionDefinition } from './types.js';
 
-/** A consumer's progress while it folds: advanced in place, committed with the batch. */
+/** A consumer's progress while it folds: advanced in place, committed with its window. */
 export interface Progress {
   frontier: Frontier;
   recent: RecentIds;
@@ -12,18 +12,32 @@ export interface Progress {
 
 /**
  * Entity records to fold into (initial state for unknown keys). `committed`: exactly what
- * the store holds, never an object an earlier fold of this batch may have changed.
+ * the store holds, never an object an earlier fold of this window may have changed.
  */
 export type LoadEntities = (definition: ProjectionDefinition, keys: readonly string[], committed: boolean) => Promise<EntityRecord[]>;
+
+/** The ledger record at a position and seq, read again. */
+export type ReadRecord = (position: string, seq: string) => Promise<LedgerRecord>;
 
 interface WorkingEntity {
   definition: ProjectionDefinition;
   key: string;
   record: EntityRecord;
-  /** Records folded into `record` in this batch, to fold again after a rejected event. */
-  applied: LedgerRecord[];
-  /** Reloaded after a rejected fold: the object loaded first may hold part of that fold. */
-  reloaded?: boolean;
+  /**
+   * Where the records folded into `record` in this window are, as position, seq pairs in
+   * one flat array, to fold them again after a rejected event. Not the records: a window
+   * spans many batches, and holding every event that long costs the collector dearly.
+   */
+  applied: string[];
+  /** The last batch that changed or reloaded it (batches count from 1). */
+  batch: number;
+}
+
+/** An entity and its working record, as a batch hands it to listeners and a commit to the store. */
+export interface WorkingChange {
+  namespace: string;
+  key: string;
+  record: EntityRecord;
 }
 
 /** The working entities of one projection, by key. */
@@ -35,29 +49,40 @@ type Target = { definition: ProjectionDefinition; key: string; working: Working 
 type Context = { -readonly [P in keyof FoldContext]: FoldContext[P] };
 
 /**
- * Folds one batch of ledger records into working copies of the entities they touch.
- * Skips records the progress frontier or the recent-id window already covers and
- * entity folds the entity's own frontier covers (a replay after a partial commit). A
- * fold that throws becomes a dead letter, and the entity is rebuilt without that event
- * from its committed state, since a fold may have changed it before throwing.
+ * Folds the batches of one commit window (those that share a store commit) into working
+ * copies of the entities they touch. Skips records the progress frontier or the recent-id
+ * window already covers and entity folds the entity's own frontier covers (a replay after
+ * a partial commit). A fold that throws becomes a dead letter, and the entity is rebuilt
+ * without that event from its committed state and the window's other records, since a
+ * fold may have changed it before throwing.
  */
-export class BatchFold {
+export class CommitWindow {
   /**
    * Keyed per projection, then by entity key: an event's key strings are looked up as they
    * are, where one id string per record and projection would be built and hashed anew.
    */
   private readonly entities = new Map<ProjectionDefinition, Working>();
   private readonly context: Context = { position: '', seq: '' };
+  /** Batches folded so far. */
+  private batches = 0;
+  /** Entities changed or reloaded by the batch being folded. */
+  private touched: WorkingEntity[] = [];
   readonly deadLetters: DeadLetter[] = [];
+  /** Entities the window changed so far (those with applied records). */
+  changed = 0;
 
   constructor(
     private readonly consumer: string,
     private readonly definitionsOf: (stream: string, type: string) => readonly ProjectionDefinition[],
     private readonly load: LoadEntities,
+    private readonly readRecord: ReadRecord,
     private readonly now: () => Date,
   ) {}
 
-  async fold(records: readonly LedgerRecord[], progress: Progress): Promise<void> {
+  /** Folds one batch; returns the entities it changed or reloaded, with their working records. */
+  async fold(records: readonly LedgerRecord[], progress: Progress): Promise<WorkingChange[]> {
+    this.batches++;
+    this.touched = [];
     const planned: Array<{ record: LedgerRecord; position: string; targets: Target[] }> = [];
     for (const record of records) {
       const position = positionKey(record.stream, record.shard);
@@ -80,28 +105,16 @@ export class BatchFold {
         }
       }
     }
+    // A reloaded entity is listed even when nothing else changed it: the object loaded first
+    // may hold part of the rejected fold, so whoever saw it must see the clean record.
+    return this.touched.map(changeOf);
   }
 
-  /** The entities this batch changed, with their new records. */
-  changes(): Array<{ namespace: string; key: string; record: EntityRecord }> {
-    return this.working()
-      .filter((entity) => entity.applied.length > 0)
-      .map((entity) => ({ namespace: entity.definition.name, key: entity.key, record: entity.record }));
-  }
-
-  /**
-   * Entities reloaded after a rejected fold that the batch did not otherwise change: the
-   * object loaded first may hold part of the rejected fold, so whoever saw it must see
-   * this record instead (it is the committed state, so there is nothing to commit).
-   */
-  reloadedUnchanged(): Array<{ namespace: string; key: string; record: EntityRecord }> {
-    return this.working()
-      .filter((entity) => entity.reloaded && entity.applied.length === 0)
-      .map((entity) => ({ namespace: entity.definition.name, key: entity.key, record: entity.record }));
-  }
-
-  private working(): WorkingEntity[] {
-    return [...this.entities.values()].flatMap((working) => [...working.values()]);
+  /** The entities the window changed, with their records: what its commit stores. */
+  changes(): WorkingChange[] {
+    const changes: WorkingChange[] = [];
+    for (const working of this.entities.values()) for (const entity of working.values()) if (entity.applied.length > 0) changes.push(changeOf(entity));
+    return changes;
   }
 
   private workingOf(definition: ProjectionDefinition): Working {
@@ -142,7 +155,7 @@ export class BatchFold {
       const keys = [...keySet];
       const records = await this.load(definition, keys, false);
       const working = this.workingOf(definition);
-      keys.forEach((key, i) => working.set(key, { definition, key, record: records[i]!, applied: [] }));
+      keys.forEach((key, i) => working.set(key, { definition, key, record: records[i]!, applied: [], batch: 0 }));
     }
   }
 
@@ -158,24 +171,36 @@ export class BatchFold {
       return error ?? new Error('fold threw without a reason');
     }
     frontierAdvance(entity.record.frontier, position, record.seq);
-    entity.applied.push(record);
+    if (entity.applied.length === 0) this.changed++;
+    entity.applied.push(position, record.seq);
+    this.touch(entity);
     return undefined;
+  }
+
+  private touch(entity: WorkingEntity): void {
+    if (entity.batch === this.batches) return;
+    entity.batch = this.batches;
+    this.touched.push(entity);
   }
 
   private async rebuild(entity: WorkingEntity): Promise<void> {
     let refold = entity.applied;
     for (;;) {
       entity.record = (await this.load(entity.definition, [entity.key], true))[0]!;
+      if (entity.applied.length > 0) this.changed--;
       entity.applied = [];
-      entity.reloaded = true;
+      this.touch(entity);
       // Folds are pure, so what folded before folds again; should one not, it is rejected too.
-      const failed = refold.findIndex((record) => {
-        const error = this.foldInto(entity, record, positionKey(record.stream, record.shard));
-        if (error !== undefined) this.deadLetter(entity.definition, entity.key, record, error);
-        return error !== undefined;
-      });
+      let failed = -1;
+      for (let i = 0; i < refold.length && failed < 0; i += 2) {
+        const record = await this.readRecord(refold[i]!, refold[i + 1]!);
+        const error = this.foldInto(entity, record, refold[i]!);
+        if (error === undefined) continue;
+        this.deadLetter(entity.definition, entity.key, record, error);
+        failed = i;
+      }
       if (failed < 0) return;
-      refold = [...entity.applied, ...refold.slice(failed + 1)];
+      refold = [...entity.applied, ...refold.slice(failed + 2)];
     }
   }
 
@@ -191,4 +216,8 @@ export class BatchFold {
       at: this.now().toISOString(),
     });
   }
+}
+
+function changeOf(entity: WorkingEntity): WorkingChange {
+  return { namespace: entity.definition.name, key: entity.key, record: entity.record };
 }
