@@ -1,40 +1,38 @@
 /**
- * Wakes readers waiting for new records of a shard. Adapters that learn of appends
- * (memory, embedded, a Redis subscription) call `notify`; readers `wait`.
+ * Wakes readers waiting for new records of some streams. Adapters that learn of appends
+ * (memory, embedded, a Redis subscription) call `notify`; readers `wait`. One waiter is
+ * one callback per stream it watches, however many shards those have.
  */
 export class AppendSignal {
   private readonly waiters = new Map<string, Set<() => void>>();
 
-  notify(stream: string, shard: number): void {
-    const key = `${stream}/${shard}`;
-    const waiting = this.waiters.get(key);
+  notify(stream: string): void {
+    const waiting = this.waiters.get(stream);
     if (!waiting) return;
-    this.waiters.delete(key);
+    this.waiters.delete(stream);
     for (const wake of waiting) wake();
   }
 
-  /** Resolves at the next `notify` of the shard, or when `signal` aborts. */
-  wait(stream: string, shard: number, signal: AbortSignal): Promise<void> {
+  /** Resolves at the next `notify` of one of `streams`, or when `signal` aborts. */
+  wait(streams: readonly string[], signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.resolve();
-    const key = `${stream}/${shard}`;
     return new Promise((resolve) => {
-      const waiting = this.waiters.get(key) ?? new Set();
-      this.waiters.set(key, waiting);
       const wake = (): void => {
-        waiting.delete(wake);
+        for (const stream of streams) this.waiters.get(stream)?.delete(wake);
         signal.removeEventListener('abort', wake);
         resolve();
       };
-      waiting.add(wake);
+      for (const stream of streams) {
+        let waiting = this.waiters.get(stream);
+        if (!waiting) this.waiters.set(stream, (waiting = new Set()));
+        waiting.add(wake);
+      }
       signal.addEventListener('abort', wake, { once: true });
     });
   }
 
   /** Wakes every waiter (on close). */
   notifyAll(): void {
-    for (const key of [...this.waiters.keys()]) {
-      const [stream, shard] = [key.slice(0, key.lastIndexOf('/')), Number(key.slice(key.lastIndexOf('/') + 1))];
-      this.notify(stream, shard);
-    }
+    for (const stream of [...this.waiters.keys()]) this.notify(stream);
   }
 }

@@ -220,10 +220,12 @@ export class EmbeddedLedger implements Ledger {
     return this.durableHead();
   }
 
-  async waitForAppend(stream: string, shard: number, after: string | null, signal: AbortSignal): Promise<void> {
-    const durable = String(this.durable.get(this.position(stream, shard)) ?? 0);
-    if (this.closed || compareSeq(durable, after === null ? '0' : parseAfter(after)) > 0) return;
-    await this.signal.wait(stream, shard, signal);
+  async waitForAppend(streams: readonly string[], after: Frontier, signal: AbortSignal): Promise<void> {
+    const positions = streams.flatMap((stream) => this.positionsOf(stream));
+    while (!this.closed && !signal.aborted) {
+      if (positions.some((position) => compareSeq(String(this.durable.get(position) ?? 0), parseAfter(after[position] ?? '0')) > 0)) return;
+      await this.signal.wait(streams, signal);
+    }
   }
 
   /** A reader's catch-up with the writer: takes in its durable `head`, waking the waiters of shards that grew. */
@@ -235,8 +237,7 @@ export class EmbeddedLedger implements Ledger {
       const last = Number(head[position] ?? 0);
       if (last <= (this.durable.get(position) ?? 0)) continue;
       this.durable.set(position, last);
-      const { stream, shard } = parsePositionKey(position);
-      this.signal.notify(stream, shard);
+      this.signal.notify(parsePositionKey(position).stream);
     }
   }
 
@@ -296,10 +297,7 @@ export class EmbeddedLedger implements Ledger {
     for (const [identity] of group.identities) this.pending.delete(identity);
     group.head = this.durableHead();
     group.resolve();
-    for (const position of group.runs.keys()) {
-      const { stream, shard } = parsePositionKey(position);
-      this.signal.notify(stream, shard);
-    }
+    for (const position of group.runs.keys()) this.signal.notify(parsePositionKey(position).stream);
   }
 
   /** The group's blocks, encoded before the batch starts: a throw inside it would commit the writes queued so far. */
@@ -363,6 +361,12 @@ export class EmbeddedLedger implements Ledger {
   private lastStoredSeq(position: string): number {
     for (const key of this.records.getKeys({ start: [position, Infinity], end: [position, 0], reverse: true, limit: 1 })) return key[1];
     return 0;
+  }
+
+  private positionsOf(stream: string): string[] {
+    const shards = this.shardCounts.get(stream);
+    if (shards === undefined) throw new FoldlineError('unknown_stream', `no stream ${JSON.stringify(stream)}`, { status: 404 });
+    return Array.from({ length: shards }, (_, shard) => positionKey(stream, shard));
   }
 
   private position(stream: string, shard: number): string {

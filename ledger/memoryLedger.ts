@@ -35,7 +35,7 @@ export class MemoryLedger implements Ledger {
       this.identities.set(entry.identity, { stream: entry.stream, shard: entry.shard, seq, digest: digestOf(entry.event) });
       return seq;
     });
-    for (const entry of plan) if (entry.kind === 'new') this.signal.notify(entry.stream, entry.shard);
+    for (const entry of plan) if (entry.kind === 'new') this.signal.notify(entry.stream);
     return { receipts: receiptsOf(plan, seqs), head: await this.head() };
   }
 
@@ -52,15 +52,23 @@ export class MemoryLedger implements Ledger {
     return head;
   }
 
-  async waitForAppend(stream: string, shard: number, after: string | null, signal: AbortSignal): Promise<void> {
-    const records = this.shardRecords(stream, shard);
-    if (this.closed || records.length > (after === null ? 0 : Number(after))) return;
-    await this.signal.wait(stream, shard, signal);
+  async waitForAppend(streams: readonly string[], after: Frontier, signal: AbortSignal): Promise<void> {
+    const shards = streams.flatMap((stream) => this.shardsOf(stream));
+    while (!this.closed && !signal.aborted) {
+      if (shards.some(({ position, records }) => records.length > Number(after[position] ?? 0))) return;
+      await this.signal.wait(streams, signal);
+    }
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.signal.notifyAll();
+  }
+
+  private shardsOf(stream: string): Array<{ position: string; records: LedgerRecord[] }> {
+    const spec = this.streams.find((s) => s.name === stream);
+    if (!spec) throw new FoldlineError('unknown_stream', `no stream ${JSON.stringify(stream)}`, { status: 404 });
+    return Array.from({ length: spec.shards }, (_, shard) => ({ position: positionKey(stream, shard), records: this.shardRecords(stream, shard) }));
   }
 
   private shardRecords(stream: string, shard: number): LedgerRecord[] {

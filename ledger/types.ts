@@ -68,9 +68,10 @@ export interface Ledger {
   /** The durable head: the last seq of every shard that has any record. */
   head(): Promise<Frontier>;
   /**
-   * Resolves when the shard has a record after `after`, or when `signal` aborts. Adapters
-   * that cannot be notified (Kinesis) poll.
+   * Resolves once a shard of `streams` holds a record past `after` (a frontier; a shard it
+   * leaves out counts from the start), or when `signal` aborts: one wait for a consumer of
+   * many shards. Adapters that cannot be notified (Kinesis) poll.
    */
-  waitForAppend(stream: string, shard: number, after: string | null, signal: AbortSignal): Promise<void>;
+  waitForAppend(streams: readonly string[], after: Frontier, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }

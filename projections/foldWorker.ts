@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
@@ -58,7 +57,6 @@ export class FoldWorker {
   private readonly watching = new AbortController();
   private failure: Error | undefined;
   private readonly exited: Promise<void>;
-  private noticeQueued = false;
   /** Shared with the worker: batches reported, batches taken in (see FoldWorkerData). */
   private readonly reportCounts = new Int32Array(new SharedArrayBuffer(8));
   private started!: () => void;
@@ -91,10 +89,7 @@ export class FoldWorker {
     this.worker.on('error', (error) => this.fail(error));
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.once('exit', (code) => this.fail(new FoldlineError('fold_worker_exited', `the fold worker exited with code ${code}`, { status: 503 })));
-    const shards = options.ledger.streams.flatMap(({ name, shards: count }) => Array.from({ length: count }, (_, shard) => ({ name, shard })));
-    // One waiter per shard is expected here, not a leak.
-    setMaxListeners(shards.length + 2, this.watching.signal);
-    for (const { name, shard } of shards) void this.watchAppends(name, shard);
+    void this.watchAppends();
   }
 
   /** Resolves once the worker has loaded and reported what the store holds; rejects if it failed first. */
@@ -253,24 +248,20 @@ export class FoldWorker {
     this.interest.set(id, watch);
   }
 
-  /** Tells the worker of new records; the shards of one commit wake together and make one notice. */
-  private async watchAppends(stream: string, shard: number): Promise<void> {
+  /** Tells the worker of new records: one notice per wake, with the durable head. */
+  private async watchAppends(): Promise<void> {
+    const { ledger } = this.options;
+    const streams = ledger.streams.map((spec) => spec.name);
     const signal = this.watching.signal;
-    let seen: string | null = null;
+    let seen: Frontier = frontier();
     while (!signal.aborted) {
-      await this.options.ledger.waitForAppend(stream, shard, seen, signal);
+      await ledger.waitForAppend(streams, seen, signal);
       if (signal.aborted) return;
-      const head = await this.options.ledger.head();
-      const last = head[positionKey(stream, shard)] ?? null;
+      const head = await ledger.head();
       // Woken with nothing new: the ledger closed.
-      if (last === seen) return;
-      seen = last;
-      if (this.noticeQueued) continue;
-      this.noticeQueued = true;
-      queueMicrotask(() => {
-        this.noticeQueued = false;
-        this.send({ type: 'appended', head });
-      });
+      if (frontiersEqual(head, seen)) return;
+      seen = head;
+      this.send({ type: 'appended', head });
     }
   }
 

@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -98,6 +97,8 @@ export class ProjectionRuntime {
   private readonly ledger: Ledger;
   private readonly store: StateStore;
   private readonly shards: ShardRef[];
+  /** The streams of `shards`. */
+  private readonly streams: string[];
   private readonly routing: ProjectionRouting;
   private readonly batchSize: number;
   private readonly commitIntervalMs: number;
@@ -156,6 +157,7 @@ export class ProjectionRuntime {
     }
     this.routing = new ProjectionRouting(options.projections);
     const streams = new Set(this.routing.streams());
+    this.streams = this.ledger.streams.filter((spec) => streams.has(spec.name)).map((spec) => spec.name);
     this.shards = this.ledger.streams
       .filter((spec) => streams.has(spec.name))
       .flatMap((spec) => Array.from({ length: spec.shards }, (_, shard) => ({ stream: spec.name, shard, position: positionKey(spec.name, shard) })));
@@ -390,24 +392,22 @@ export class ProjectionRuntime {
   private async waitForAppend(signal?: AbortSignal, timeoutMs?: number): Promise<boolean> {
     if (signal?.aborted) return false;
     const waiting = new AbortController();
-    // One listener per shard is expected here, not a leak.
-    setMaxListeners(this.shards.length + 2, waiting.signal);
-    const abort = (): void => waiting.abort();
-    signal?.addEventListener('abort', abort, { once: true });
-    const timer = timeoutMs === undefined ? undefined : setTimeout(abort, timeoutMs);
-    const position = this.progress?.frontier ?? this.committed;
+    const stop = (): void => waiting.abort(doneWaiting);
+    signal?.addEventListener('abort', stop, { once: true });
+    const timer = timeoutMs === undefined ? undefined : setTimeout(stop, timeoutMs);
     try {
-      return await Promise.race([
-        new Promise<boolean>((resolve) => waiting.signal.addEventListener('abort', () => resolve(false), { once: true })),
-        ...this.shards.map(({ stream, shard, position: key }) => this.ledger.waitForAppend(stream, shard, position[key] ?? null, waiting.signal).then(() => !waiting.signal.aborted)),
-      ]);
+      await this.ledger.waitForAppend(this.streams, this.progress?.frontier ?? this.committed, waiting.signal);
+      return !waiting.signal.aborted;
     } finally {
       clearTimeout(timer);
-      waiting.abort();
-      signal?.removeEventListener('abort', abort);
+      stop();
+      signal?.removeEventListener('abort', stop);
     }
   }
 }
+
+/** What the runtime ends its own waits with: aborting without a reason would build a DOMException, stack and all, per wait. */
+const doneWaiting = Symbol('done waiting');
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new FoldlineError('invalid_option', `${name} must be a positive integer, not ${value}`);

@@ -63,7 +63,7 @@ describe('EmbeddedLedger', () => {
     expect(await codeOf(reader.append([event('r-0')]))).toBe('read_only');
     const waiting = new AbortController();
     let woken = false;
-    const wait = reader.waitForAppend('orders', 0, null, waiting.signal).then(() => (woken = true));
+    const wait = reader.waitForAppend(['orders'], {}, waiting.signal).then(() => (woken = true));
     const { head } = await writer.append(Array.from({ length: 20 }, (_, i) => event(`r-${i}`, `s${i}`)));
     reader.refresh(head);
     await wait;

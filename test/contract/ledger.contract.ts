@@ -247,20 +247,29 @@ export function ledgerContract(name: string, makeLedger: LedgerFactory, options:
       for (const receipt of [...first.receipts, ...second.receipts]) expect(coversReceipt(merged, receipt)).toBe(true);
     });
 
-    it('wakes a waiter on an append to its shard, and on abort', async () => {
+    it('wakes a waiter on an append past its frontier in one of its streams, and on abort', async () => {
       const { ledger } = await openLedger();
       const e = event('alpha', 'wake');
       const shard = shardOf(e.subject, 4);
       const controller = new AbortController();
-      const waiting = ledger.waitForAppend('alpha', shard, null, controller.signal);
+      const waiting = ledger.waitForAppend(['alpha'], {}, controller.signal);
+      expect(await settlesWithin(waiting, 30)).toBe(false);
+      // An append to another stream does not wake it.
+      const other = await ledger.append([event('beta', 'elsewhere')]);
       expect(await settlesWithin(waiting, 30)).toBe(false);
       const { receipts } = await ledger.append([e]);
       expect(await settlesWithin(waiting, 2000)).toBe(true);
       // A record after `after` is already there: no wait.
-      expect(await settlesWithin(ledger.waitForAppend('alpha', shard, null, controller.signal), 2000)).toBe(true);
+      expect(await settlesWithin(ledger.waitForAppend(['alpha', 'beta'], {}, controller.signal), 2000)).toBe(true);
+      const covered = { [positionKey('alpha', shard)]: receipts[0]!.seq, [positionKey('beta', other.receipts[0]!.shard)]: other.receipts[0]!.seq };
+      // Appends its frontier covers do not wake it; one past it on any shard does.
+      const caughtUp = ledger.waitForAppend(['alpha', 'beta'], covered, controller.signal);
+      expect(await settlesWithin(caughtUp, 30)).toBe(false);
+      await ledger.append([event('beta', 'next')]);
+      expect(await settlesWithin(caughtUp, 2000)).toBe(true);
 
       const aborter = new AbortController();
-      const idle = ledger.waitForAppend('alpha', shard, receipts[0]!.seq, aborter.signal);
+      const idle = ledger.waitForAppend(['alpha'], { [positionKey('alpha', shard)]: receipts[0]!.seq }, aborter.signal);
       expect(await settlesWithin(idle, 30)).toBe(false);
       aborter.abort();
       expect(await settlesWithin(idle, 2000)).toBe(true);
@@ -277,7 +286,7 @@ export function ledgerContract(name: string, makeLedger: LedgerFactory, options:
       expect((await ledger.head())[positionKey(stream, shard)]).toBe(receipts[11]!.seq);
       expect(await ledger.read(stream, shard, '9'.repeat(40))).toEqual([]);
       const controller = new AbortController();
-      const waiting = ledger.waitForAppend(stream, shard, '9'.repeat(40), controller.signal);
+      const waiting = ledger.waitForAppend([stream], { [positionKey(stream, shard)]: '9'.repeat(40) }, controller.signal);
       expect(await settlesWithin(waiting, 30)).toBe(false);
       controller.abort();
       await waiting;

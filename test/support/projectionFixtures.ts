@@ -142,7 +142,7 @@ export function atLeastOnce(inner: Ledger): Ledger {
     read: async (stream, shard, after, limit) =>
       (await inner.read(stream, shard, after, limit)).map((record) => ({ ...record, event: { ...record.event, id: record.event.id.replace(/~\d+$/, '') } })),
     head: () => inner.head(),
-    waitForAppend: (stream, shard, after, signal) => inner.waitForAppend(stream, shard, after, signal),
+    waitForAppend: (streams, after, signal) => inner.waitForAppend(streams, after, signal),
     close: () => inner.close(),
   };
 }
