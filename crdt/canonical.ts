@@ -22,11 +22,16 @@ export function dict<T>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
 }
 
+/** The prototype of `fastDict` objects: empty, without one of its own, and frozen. */
+const emptyPrototype: object = Object.freeze(Object.create(null));
+
 /**
- * Prototype-free like `dict()`, but left in V8's fast-property mode (`Object.create(null)`
- * makes a dictionary): for small objects whose few keys recur, which then share hidden
- * classes and are read without a hash lookup (about twice as fast).
+ * Like `dict()`, but left in V8's fast-property mode (`Object.create(null)` makes a
+ * dictionary): for small objects whose few keys recur, which then share hidden classes and
+ * are read without a hash lookup (about twice as fast). Its prototype is an empty, frozen
+ * object with none of its own, so no key (`__proto__`, `constructor`) is inherited or
+ * special: creating one is about twice as fast as `Object.setPrototypeOf({}, null)`.
  */
 export function fastDict<T>(): Record<string, T> {
-  return Object.setPrototypeOf({}, null) as Record<string, T>;
+  return Object.create(emptyPrototype) as Record<string, T>;
 }

@@ -135,6 +135,8 @@ function writeLength(length: number, fix: number, wide: number): void {
  * Larger ones are plain dictionaries, as V8 would make them anyway.
  */
 const fastObjectMembers = 8;
+/** Strings up to this many bytes are read without Buffer's decoder when they are ASCII. */
+const shortText = 24;
 
 class Reader {
   pos = 0;
@@ -202,11 +204,23 @@ class Reader {
   }
 
   private string(length: number): string {
-    const end = this.pos + length;
-    if (end > this.bytes.length) throw new TypeError('state encoding: truncated');
-    const text = this.bytes.toString('utf8', this.pos, end);
+    const bytes = this.bytes;
+    const start = this.pos;
+    const end = start + length;
+    if (end > bytes.length) throw new TypeError('state encoding: truncated');
     this.pos = end;
-    return text;
+    // Most text here (keys, ids, skus, times) is short ASCII: a call into Buffer's UTF-8
+    // decoder per string would cost more than reading its few bytes here.
+    if (length <= shortText) {
+      let text = '';
+      for (let i = start; i < end; i++) {
+        const byte = bytes[i]!;
+        if (byte >= 0x80) return bytes.toString('utf8', start, end);
+        text += String.fromCharCode(byte);
+      }
+      return text;
+    }
+    return bytes.toString('utf8', start, end);
   }
 
   private array(length: number): unknown[] {

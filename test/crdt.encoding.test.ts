@@ -56,6 +56,21 @@ describe('state encoding', () => {
     expect([decodeState(uint64), decodeState(int64), decodeState(float32)]).toEqual([1_700_000_000_000, -1_700_000_000_000, 1.5]);
   });
 
+  it('decodes objects, small and large, that inherit no key and take any key as data', () => {
+    const small = decodeState<Record<string, unknown>>(encodeState({ a: 1 }));
+    const large = decodeState<Record<string, unknown>>(encodeState(Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i]))));
+    for (const decoded of [small, large]) {
+      for (const inherited of ['constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf']) {
+        expect(inherited in decoded).toBe(false);
+        expect(decoded[inherited]).toBeUndefined();
+      }
+      decoded['__proto__'] = { polluted: true };
+      expect(Object.keys(decoded)).toContain('__proto__');
+      expect((decoded as { polluted?: boolean }).polluted).toBeUndefined();
+    }
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+  });
+
   it('leaves out undefined members, as JSON does', () => {
     expect(decodeState(encodeState({ a: undefined, b: [undefined], c: 1 }))).toEqual(Object.assign(Object.create(null), { b: [null], c: 1 }));
   });
