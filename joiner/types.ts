@@ -48,5 +48,7 @@ export interface ViewValue<V = unknown> {
   view: string;
   key: string;
   value: V;
+  /** `value` as JSON text, serialized once for every push and read that carries it. */
+  json: string;
   frontier: Frontier;
 }

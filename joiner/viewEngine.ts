@@ -1,4 +1,4 @@
-import { canonicalJson, frontierCovers, frontiersEqual, type Frontier } from '../crdt/index.js';
+import { frontierCovers, frontiersEqual, type Frontier } from '../crdt/index.js';
 import { FoldlineError } from '../ledger/errors.js';
 import { computeView, type Computed } from './compute.js';
 import { EntityCache } from './entityCache.js';
@@ -23,7 +23,8 @@ interface Materialized {
   view: string;
   key: string;
   value: unknown;
-  canonical: string;
+  /** The value's JSON text: what subscribers are sent, and what tells a new value from the last. */
+  json: string;
   frontier: Frontier;
   dependencies: Set<string>;
   /** A dependency changed since the value was computed. */
@@ -136,7 +137,7 @@ export class ViewEngine {
   }
 
   private valueOf(entry: Materialized): ViewValue {
-    return { view: entry.view, key: entry.key, value: entry.value, frontier: entry.frontier };
+    return { view: entry.view, key: entry.key, value: entry.value, json: entry.json, frontier: entry.frontier };
   }
 
   /** The kept entry of a view key, computed now unless it is kept and clean. */
@@ -168,16 +169,18 @@ export class ViewEngine {
 
   private keep(id: string, view: string, key: string, computed: Computed, frontier: Frontier, dirty: boolean): Materialized {
     const { value, dependencies } = computed;
-    const canonical = canonicalJson(value);
+    // Plain JSON, not canonical: a view builds equal values alike, so equal text is an equal
+    // value, and one built in another key order is at worst pushed again, never missed.
+    const json = JSON.stringify(value) ?? 'null';
     let entry = this.kept.get(id);
     if (entry) {
       this.unindex(id, entry.dependencies);
-      const changed = entry.canonical !== canonical;
-      Object.assign(entry, { value, canonical, dependencies, frontier, dirty });
+      const changed = entry.json !== json;
+      Object.assign(entry, { value, json, dependencies, frontier, dirty });
       this.index(id, dependencies);
       if (changed) this.publish(entry);
     } else {
-      entry = { view, key, value, canonical, frontier, dependencies, dirty, listeners: new Set() };
+      entry = { view, key, value, json, frontier, dependencies, dirty, listeners: new Set() };
       this.kept.set(id, entry);
       this.index(id, dependencies);
       this.markIdle(id);

@@ -20,7 +20,7 @@ export class DrivenViews implements GatewayViews {
   ) {}
 
   publish(key: string, value: unknown): void {
-    const current: ViewValue = { view: this.view, key, value, frontier: this.token };
+    const current: ViewValue = { view: this.view, key, value, json: JSON.stringify(value), frontier: this.token };
     this.values.set(key, current);
     for (const listener of this.listeners.get(key) ?? []) listener(current);
   }
@@ -48,7 +48,8 @@ export class DrivenViews implements GatewayViews {
   private current(key: string): ViewValue {
     let value = this.values.get(key);
     if (!value) {
-      value = { view: this.view, key, value: this.initial(key), frontier: this.token };
+      const initial = this.initial(key);
+      value = { view: this.view, key, value: initial, json: JSON.stringify(initial), frontier: this.token };
       this.values.set(key, value);
     }
     return value;

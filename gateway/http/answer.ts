@@ -13,7 +13,7 @@ export interface Answer {
   headOnly?: boolean;
 }
 
-const jsonType = 'application/json; charset=utf-8';
+export const jsonType = 'application/json; charset=utf-8';
 
 export function jsonAnswer(status: number, value: unknown, headers?: Record<string, string>): Answer {
   return { status, contentType: jsonType, body: JSON.stringify(value), ...(headers ? { headers } : {}) };

@@ -5,7 +5,7 @@ import { encodeToken } from '../../ledger/token.js';
 import { parseAwaitTargets, type Appender } from '../append.js';
 import { bearerToken, type AccessGuard } from '../auth/guard.js';
 import type { ExtraRoute, GatewayLimits, GatewayViews, Principal } from '../types.js';
-import { jsonAnswer, textAnswer, type Answer } from './answer.js';
+import { jsonAnswer, jsonType, textAnswer, type Answer } from './answer.js';
 import { decodeEvents, eventsMode, parseJson, type RequestHeaders } from './cloudevents.js';
 import type { Route } from './router.js';
 import { parseReadQuery, parseWait } from './viewQuery.js';
@@ -61,7 +61,9 @@ export function httpRoutes({ ledger, views, appender, guard, limits, registry, m
       async handler({ params, query, headers }) {
         guard.checkRead(principalOf(headers), params.view!, params.key!);
         const value = await views.read(params.view!, params.key!, parseReadQuery(query, limits));
-        return jsonAnswer(200, { view: value.view, key: value.key, token: encodeToken(value.frontier), value: value.value });
+        // The value's JSON text as the view engine serialized it: not serialized again.
+        const body = `{"view":${JSON.stringify(value.view)},"key":${JSON.stringify(value.key)},"token":${JSON.stringify(encodeToken(value.frontier))},"value":${value.json}}`;
+        return textAnswer(200, body, jsonType);
       },
     },
     {

@@ -51,7 +51,7 @@ export class FrameCache {
     if (frame === undefined) {
       let token = this.tokens.get(value.frontier);
       if (token === undefined) this.tokens.set(value.frontier, (token = encodeToken(value.frontier)));
-      frame = JSON.stringify({ op: 'view', view: value.view, key: value.key, token, value: value.value });
+      frame = viewFrame(value, token);
       this.frames.set(value, frame);
     }
     return frame;
@@ -225,6 +225,11 @@ export class LiveConnection {
     // uWebSockets.js calls the close handler (closedBySocket) from within end().
     this.socket.end(code, reason);
   }
+}
+
+/** `{op:"view", view, key, token, value}`, the value's JSON text taken as it is. */
+export function viewFrame(value: ViewValue, token: string): string {
+  return `{"op":"view","view":${JSON.stringify(value.view)},"key":${JSON.stringify(value.key)},"token":${JSON.stringify(token)},"value":${value.json}}`;
 }
 
 function subscriptionId(view: string, key: string): string {
