@@ -6,11 +6,12 @@ import { FoldlineError } from '../ledger/errors.js';
 import type { Ledger } from '../ledger/types.js';
 import { entityId } from './entityId.js';
 import type { FoldWorkerData, FromWorker, ToWorker } from './foldWorkerProtocol.js';
+import { SharedHead } from './sharedHead.js';
 import type { CommitChange, EntityChange } from './runtime.js';
 import type { EmbeddedStore } from './embeddedStore.js';
 import type { EntityRecord } from './types.js';
 
-export interface FoldWorkerOptions extends Omit<FoldWorkerData, 'logLevel' | 'reportCounts' | 'reportsInFlight'> {
+export interface FoldWorkerOptions extends Omit<FoldWorkerData, 'logLevel' | 'reportCounts' | 'reportsInFlight' | 'head' | 'positions'> {
   /** Folded batches that may wait for this thread to take them in; default 4. */
   reportsInFlight?: number;
   /** The ledger the worker reads, as this thread writes it: its appends wake the worker. */
@@ -57,6 +58,8 @@ export class FoldWorker {
   private readonly watching = new AbortController();
   private failure: Error | undefined;
   private readonly exited: Promise<void>;
+  /** The ledger's durable head, published to the worker. */
+  private readonly head: SharedHead;
   /** Shared with the worker: batches reported, batches taken in (see FoldWorkerData). */
   private readonly reportCounts = new Int32Array(new SharedArrayBuffer(8));
   private started!: () => void;
@@ -69,7 +72,9 @@ export class FoldWorker {
     if (!Number.isInteger(reportsInFlight) || reportsInFlight < 1) {
       throw new FoldlineError('invalid_option', `reportsInFlight must be a positive integer, not ${reportsInFlight}`);
     }
-    const workerData: FoldWorkerData = { ...data, logLevel: logger.level, reportCounts: this.reportCounts.buffer as SharedArrayBuffer, reportsInFlight };
+    const positions = options.ledger.streams.flatMap(({ name, shards }) => Array.from({ length: shards }, (_, shard) => positionKey(name, shard)));
+    this.head = new SharedHead(positions);
+    const workerData: FoldWorkerData = { ...data, logLevel: logger.level, reportCounts: this.reportCounts.buffer as SharedArrayBuffer, reportsInFlight, head: this.head.buffer, positions };
     this.worker = new Worker(new URL('./foldWorkerThread.boot.js', import.meta.url), {
       workerData,
       resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb ?? 64 },
@@ -261,7 +266,7 @@ export class FoldWorker {
       // Woken with nothing new: the ledger closed.
       if (frontiersEqual(head, seen)) return;
       seen = head;
-      this.send({ type: 'appended', head });
+      this.head.publish(head);
     }
   }
 

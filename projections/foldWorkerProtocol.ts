@@ -30,6 +30,9 @@ export interface FoldWorkerData {
    */
   reportCounts: SharedArrayBuffer;
   reportsInFlight: number;
+  /** The ledger's durable head as the serving thread publishes it (see SharedHead), over `positions`. */
+  head: SharedArrayBuffer;
+  positions: string[];
 }
 
 /**
@@ -43,8 +46,6 @@ export interface EncodedEntity {
 }
 
 export type ToWorker =
-  /** The ledger has new records, up to its durable `head`: read them. */
-  | { type: 'appended'; head: Frontier }
   /** An entity's record as folded so far; the entity is watched from then on. */
   | { type: 'read'; request: number; namespace: string; key: string }
   /** Entity ids (see entityId) whose records later changes should, or need no longer, carry. */

@@ -7,6 +7,7 @@ import { EmbeddedStore } from './embeddedStore.js';
 import { entityId } from './entityId.js';
 import type { FoldTopology, FoldWorkerData, FromWorker, ToWorker } from './foldWorkerProtocol.js';
 import { ProjectionRuntime } from './runtime.js';
+import { SharedHead } from './sharedHead.js';
 
 /*
  * The fold worker thread: a ProjectionRuntime over a reader of the embedded ledger,
@@ -68,8 +69,6 @@ runtime.onStored((frontier) => post({ type: 'stored', batch: batches, frontier }
 
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
-    case 'appended':
-      return ledger.refresh(message.head);
     case 'read':
       watched.add(entityId(message.namespace, message.key));
       return void runtime.get(message.namespace, message.key).then(
@@ -84,6 +83,8 @@ port.on('message', (message: ToWorker) => {
       return void registry.metrics().then((text) => post({ type: 'metrics', id: message.id, text }));
     case 'stop':
       return void (async () => {
+        stopping = true;
+        head.wake();
         await runtime.stop();
         await store.close();
         await ledger.close();
@@ -92,6 +93,18 @@ port.on('message', (message: ToWorker) => {
       })();
   }
 });
+
+/** The serving thread's appends: each new durable head is the reader's to read up to. */
+const head = new SharedHead(data.positions, data.head);
+let stopping = false;
+void (async () => {
+  let seen = 0;
+  while (!stopping) {
+    const next = await head.next(seen);
+    seen = next.generation;
+    if (!stopping) ledger.refresh(next.head);
+  }
+})();
 
 // What the store already holds counts as folded from the start, before any new batch.
 post({ type: 'stored', batch: 0, frontier: (await store.checkpoint(data.consumer))?.frontier ?? {} });

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { frontier, frontierCovers, mergeFrontiers, parsePositionKey, positionKey, type Frontier } from '../crdt/index.js';
+import { frontier, frontierCovers, frontierHas, mergeFrontiers, parsePositionKey, positionKey, type Frontier } from '../crdt/index.js';
 import { FoldlineError } from '../ledger/errors.js';
 import type { Ledger, LedgerRecord } from '../ledger/types.js';
 import { CommitWindow, type Progress } from './commitWindow.js';
@@ -275,9 +275,11 @@ export class ProjectionRuntime {
     try {
       const progress = (this.progress ??= await this.loadProgress());
       await this.pace?.();
-      const reads = await Promise.all(
-        this.shards.map(({ stream, shard, position }) => this.ledger.read(stream, shard, progress.frontier[position] ?? null, this.batchSize)),
-      );
+      // Only the shards the head shows with new records: at a low rate most have none.
+      const head = await this.ledger.head();
+      const due = this.shards.filter(({ position }) => head[position] !== undefined && !frontierHas(progress.frontier, position, head[position]));
+      if (due.length === 0) return false;
+      const reads = await Promise.all(due.map(({ stream, shard, position }) => this.ledger.read(stream, shard, progress.frontier[position] ?? null, this.batchSize)));
       const records = reads.flat();
       if (records.length === 0) return false;
       const window = (this.window ??= { fold: this.openWindow(), opened: started });
