@@ -48,7 +48,9 @@ export class FoldWorker {
   private readonly unstored = new Map<string, number>();
   /** Batches reported folded so far (they count from 1). */
   private batches = 0;
-  private readonly reads = new Map<number, { resolve: (record: EntityRecord | undefined) => void; reject: (error: Error) => void }>();
+  /** Reads asked of the worker, by request: those of one event-loop turn go as one request. */
+  private readonly reads = new Map<number, PendingRead[]>();
+  private readQueue: PendingRead[] = [];
   /** Watch (true) or release (false) to tell the worker, the last word per entity id. */
   private readonly interest = new Map<string, boolean>();
   private current: Frontier = frontier();
@@ -194,11 +196,14 @@ export class FoldWorker {
         if (this.advance(message.frontier)) this.publish({ entities: [], frontier: this.current });
         return;
       }
-      case 'record': {
-        const read = this.reads.get(message.request);
+      case 'records': {
+        const reads = this.reads.get(message.request) ?? [];
         this.reads.delete(message.request);
-        if (message.error !== undefined) read?.reject(new FoldlineError('fold_worker_read_failed', message.error, { status: 503 }));
-        else read?.resolve(message.record && decodeState<EntityRecord>(message.record));
+        reads.forEach((read, i) => {
+          const bytes = message.records?.[i];
+          if (message.error !== undefined) read.reject(new FoldlineError('fold_worker_read_failed', message.error, { status: 503 }));
+          else read.resolve(bytes ? decodeState<EntityRecord>(bytes) : undefined);
+        });
         return;
       }
       case 'metrics':
@@ -232,11 +237,22 @@ export class FoldWorker {
   private readFromWorker<S>(namespace: string, key: string): Promise<EntityRecord<S> | undefined> {
     // The worker is gone: the store holds everything it folded (a failed one is reported as fatal).
     if (this.failure) return this.options.store.get<S>(namespace, key);
-    const request = this.nextRequest++;
     return new Promise((resolve, reject) => {
-      this.reads.set(request, { resolve: resolve as (record: EntityRecord | undefined) => void, reject });
-      this.send({ type: 'read', request, namespace, key });
+      if (this.readQueue.length === 0) queueMicrotask(() => this.sendReads());
+      this.readQueue.push({ namespace, key, resolve: resolve as PendingRead['resolve'], reject });
     });
+  }
+
+  private sendReads(): void {
+    const reads = this.readQueue;
+    this.readQueue = [];
+    if (this.failure) {
+      for (const read of reads) read.reject(this.failure);
+      return;
+    }
+    const request = this.nextRequest++;
+    this.reads.set(request, reads);
+    this.send({ type: 'read', request, entities: reads.map(({ namespace, key }) => [namespace, key]) });
   }
 
   /** Interest changes go to the worker once per event-loop turn, the last word per entity. */
@@ -281,13 +297,20 @@ export class FoldWorker {
     this.watching.abort();
     for (const wake of this.frontierWaiters) wake();
     for (const resolve of this.metricsRequests.values()) resolve('');
-    for (const { reject } of this.reads.values()) reject(error);
+    for (const reads of this.reads.values()) for (const { reject } of reads) reject(error);
     this.reads.clear();
     if (!stopping) {
       this.options.logger.fatal({ err: error }, 'the fold worker failed');
       this.options.onFatal(error);
     }
   }
+}
+
+interface PendingRead {
+  namespace: string;
+  key: string;
+  resolve: (record: EntityRecord | undefined) => void;
+  reject: (error: Error) => void;
 }
 
 function lazyChange(namespace: string, key: string, bytes: Uint8Array): EntityChange {

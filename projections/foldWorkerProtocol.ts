@@ -46,8 +46,8 @@ export interface EncodedEntity {
 }
 
 export type ToWorker =
-  /** An entity's record as folded so far; the entity is watched from then on. */
-  | { type: 'read'; request: number; namespace: string; key: string }
+  /** Entities' records as folded so far; the entities are watched from then on. */
+  | { type: 'read'; request: number; entities: Array<[namespace: string, key: string]> }
   /** Entity ids (see entityId) whose records later changes should, or need no longer, carry. */
   | { type: 'interest'; watch: string[]; release: string[] }
   | { type: 'metrics'; id: number }
@@ -61,6 +61,6 @@ export type FromWorker =
    * batch 0, with the stored checkpoint.
    */
   | { type: 'stored'; batch: number; frontier: Frontier }
-  /** The answer to a `read`: the record, none (the entity has no state), or why it failed. */
-  | { type: 'record'; request: number; record?: Uint8Array; error?: string }
+  /** The answer to a `read`: each entity's record or null (it has no state), or why it failed. */
+  | { type: 'records'; request: number; records?: Array<Uint8Array | null>; error?: string }
   | { type: 'metrics'; id: number; text: string };

@@ -69,12 +69,14 @@ runtime.onStored((frontier) => post({ type: 'stored', batch: batches, frontier }
 
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
-    case 'read':
-      watched.add(entityId(message.namespace, message.key));
-      return void runtime.get(message.namespace, message.key).then(
-        (record) => post({ type: 'record', request: message.request, ...(record ? { record: encodeState(record) } : {}) }),
-        (error: unknown) => post({ type: 'record', request: message.request, error: String(error) }),
+    case 'read': {
+      const { request, entities } = message;
+      for (const [namespace, key] of entities) watched.add(entityId(namespace, key));
+      return void Promise.all(entities.map(([namespace, key]) => runtime.get(namespace, key))).then(
+        (records) => post({ type: 'records', request, records: records.map((record) => (record ? encodeState(record) : null)) }),
+        (error: unknown) => post({ type: 'records', request, error: String(error) }),
       );
+    }
     case 'interest':
       for (const id of message.release) watched.delete(id);
       for (const id of message.watch) watched.add(id);
