@@ -7,29 +7,40 @@ import { FoldlineError } from '../ledger/errors.js';
  * 00 01, so a component sorts before its extensions and any string (`__proto__`, control
  * characters) is data.
  */
-const terminator = [0x00, 0x01];
 /** LMDB's largest key, as lmdb-js builds it. */
 const maxKeyBytes = 1978;
+/** Written into, then copied out: every state read and commit builds keys. */
+let scratch = Buffer.allocUnsafe(4096);
 
 export function tupleKey(components: readonly string[]): Buffer {
-  const bytes: number[] = [];
+  let size = 0;
+  // At most four bytes per code unit (both escaped), two per terminator.
+  for (const component of components) size += component.length * 4 + 2;
+  if (size > scratch.length) scratch = Buffer.allocUnsafe(size);
+  let at = 0;
   for (const component of components) {
     for (let i = 0; i < component.length; i++) {
       const unit = component.charCodeAt(i);
-      pushEscaped(bytes, unit >> 8);
-      pushEscaped(bytes, unit & 0xff);
+      at = writeEscaped(at, unit >> 8);
+      at = writeEscaped(at, unit & 0xff);
     }
-    bytes.push(...terminator);
+    scratch[at++] = 0x00;
+    scratch[at++] = 0x01;
   }
-  if (bytes.length > maxKeyBytes) {
-    throw new FoldlineError('key_too_long', `a stored key may take ${maxKeyBytes} bytes, this one takes ${bytes.length}`, { status: 400 });
+  if (at > maxKeyBytes) {
+    throw new FoldlineError('key_too_long', `a stored key may take ${maxKeyBytes} bytes, this one takes ${at}`, { status: 400 });
   }
-  return Buffer.from(bytes);
+  return Buffer.from(scratch.subarray(0, at));
 }
 
-function pushEscaped(bytes: number[], byte: number): void {
-  if (byte === 0) bytes.push(0x00, 0xff);
-  else bytes.push(byte);
+function writeEscaped(at: number, byte: number): number {
+  if (byte === 0) {
+    scratch[at] = 0x00;
+    scratch[at + 1] = 0xff;
+    return at + 2;
+  }
+  scratch[at] = byte;
+  return at + 1;
 }
 
 export function decodeTupleKey(key: Uint8Array): string[] {
