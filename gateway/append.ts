@@ -1,6 +1,7 @@
 import { FoldlineError } from '../ledger/errors.js';
 import { encodeToken } from '../ledger/token.js';
-import type { Ledger, Receipt } from '../ledger/types.js';
+import type { Frontier } from '../crdt/index.js';
+import type { AppendResult, Ledger, Receipt } from '../ledger/types.js';
 import type { AccessGuard } from './auth/guard.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { GatewayLimits, GatewayViews, Principal, ValidateEvents } from './types.js';
@@ -52,20 +53,41 @@ export class Appender {
     },
   ) {}
 
-  async append(values: unknown[], principal: Principal | undefined, awaited: readonly AwaitTarget[] = [], waitMs?: number): Promise<Appended> {
-    const { ledger, validate, views, guard, metrics, limits } = this.deps;
-    const events = validate(values);
-    guard.checkAppend(principal, events);
-    // Checked before appending: a refused await must not leave a half-done request behind.
+  /*
+   * Not an async function: one keeps its arguments alive until it returns, and the batch's
+   * events would then live until its commit is durable instead of dying once appended.
+   */
+  append(values: unknown[], principal: Principal | undefined, awaited: readonly AwaitTarget[] = [], waitMs?: number): Promise<Appended> {
+    const { ledger, validate, guard, metrics } = this.deps;
+    let appending: Promise<AppendResult>;
+    try {
+      const events = validate(values);
+      guard.checkAppend(principal, events);
+      this.checkAwaited(principal, awaited);
+      appending = ledger.append(events);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return appending.then(({ receipts, head }) => {
+      metrics.countAppended(receipts);
+      const appended: Appended = { receipts, token: encodeToken(head) };
+      return awaited.length === 0 ? appended : this.writeThrough(appended, head, awaited, waitMs);
+    });
+  }
+
+  /** Checked before appending: a refused await must not leave a half-done request behind. */
+  private checkAwaited(principal: Principal | undefined, awaited: readonly AwaitTarget[]): void {
+    const { views, guard } = this.deps;
     if (awaited.length > maxAwaitTargets) throw badAwait(`at most ${maxAwaitTargets} views may be awaited`);
     for (const { view, key } of awaited) {
       if (!views.hasView(view)) throw new FoldlineError('unknown_view', `no view named ${JSON.stringify(view)}`, { status: 404, path: '/await' });
       guard.checkRead(principal, view, key);
     }
-    const { receipts, head } = await ledger.append(events);
-    metrics.countAppended(receipts);
-    const appended: Appended = { receipts, token: encodeToken(head) };
-    if (awaited.length === 0) return appended;
+  }
+
+  /** The awaited views' values once they reflect the append, or 503 with its receipts. */
+  private async writeThrough(appended: Appended, head: Frontier, awaited: readonly AwaitTarget[], waitMs: number | undefined): Promise<Appended> {
+    const { views, limits } = this.deps;
     const wait = Math.min(waitMs ?? limits.defaultWaitMs, limits.maxWaitMs);
     try {
       const values = await Promise.all(awaited.map(({ view, key }) => views.read(view, key, { after: head, waitMs: wait })));

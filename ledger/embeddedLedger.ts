@@ -6,7 +6,7 @@ import { digestOf, planAppend, receiptsOf, type PlannedAppend, type StoredIdenti
 import { lockDirectory } from './dirLock.js';
 import { FoldlineError } from './errors.js';
 import { decodeBlock, encodeBlock } from './recordBlock.js';
-import type { AppendResult, CloudEvent, Ledger, LedgerRecord, StreamRouter, StreamSpec } from './types.js';
+import type { AppendResult, CloudEvent, Ledger, LedgerRecord, Receipt, StreamRouter, StreamSpec } from './types.js';
 
 export interface EmbeddedLedgerOptions {
   /** The data directory, created if missing. */
@@ -29,24 +29,29 @@ const maxBlockEvents = 1000;
 /** Longer identities are keyed by their hash: LMDB keys hold at most 1978 bytes. */
 const maxIdentityKeyLength = 400;
 
-/** Where a record is, and the record: what a repeat of its (source, id) is checked against. */
-interface AppendedRecord {
+type NewRecord = Extract<PlannedAppend, { kind: 'new' }>;
+
+/** A block an append wrote, until its group commits: a repeat of one of its events decodes it. */
+interface PendingBlock {
+  text: string;
+  events?: CloudEvent[];
+}
+
+/** Where a record not yet committed is: what a repeat of its (source, id) is checked against. */
+interface PendingRecord {
   stream: string;
   shard: number;
   seq: number;
-  event: CloudEvent;
-}
-
-/** The records of one shard that a commit group writes: consecutive seqs from `firstSeq`. */
-interface ShardRun {
-  firstSeq: number;
-  events: CloudEvent[];
+  block: PendingBlock;
+  index: number;
 }
 
 /** The appends that share one LMDB transaction. */
 class CommitGroup {
-  readonly runs = new Map<string, ShardRun>();
-  readonly identities: Array<[identity: string, record: AppendedRecord]> = [];
+  readonly blocks: Array<[BlockKey, string]> = [];
+  readonly identities: Array<[identity: string, record: PendingRecord]> = [];
+  /** The last seq each shard gets in this group. */
+  readonly lastSeqs = new Map<string, number>();
   members = 0;
   head: Frontier = frontier();
   readonly durable: Promise<void>;
@@ -65,10 +70,11 @@ class CommitGroup {
  * The durable ledger of one process, on LMDB.
  *
  * Group commit: append() plans its batch synchronously (dedup against committed and
- * still-pending identities, sequence numbers from in-memory per-shard counters) and joins
- * the open commit group; one group at a time is written as one LMDB transaction, and the
- * appends that arrive meanwhile form the next group. An append resolves when its group is
- * durable.
+ * still-pending identities, sequence numbers from in-memory per-shard counters), encodes its
+ * blocks and joins the open commit group; one group at a time is written as one LMDB
+ * transaction, and the appends that arrive meanwhile form the next group. An append resolves
+ * when its group is durable. Blocks are encoded at once so that the appended events are
+ * garbage as soon as the append has placed them, not only once their group is durable.
  *
  * Why an acknowledged append survives kill -9 (and power loss): the environment is opened
  * with `overlappingSync: false` and without `noSync`, so LMDB's mdb_txn_commit writes the
@@ -96,7 +102,7 @@ export class EmbeddedLedger implements Ledger {
   private readonly shardCounts: Map<string, number>;
   private readonly assigned = new Map<string, number>();
   private readonly durable = new Map<string, number>();
-  private readonly pending = new Map<string, AppendedRecord>();
+  private readonly pending = new Map<string, PendingRecord>();
   /**
    * The last block decoded per shard: a reader's next page usually starts inside it, and
    * a re-sent run of events is checked against it again. Blocks never change once written.
@@ -184,15 +190,24 @@ export class EmbeddedLedger implements Ledger {
     }
   }
 
-  async append(events: readonly CloudEvent[]): Promise<AppendResult> {
-    this.assertWritable();
-    const plan = planAppend(events, this.streams, this.route, (identity) => this.identityOf(identity));
-    const group = this.accumulating;
-    const seqs = plan.map((entry) => (entry.kind === 'new' ? this.assign(group, entry) : null));
+  /*
+   * Not an async function: one keeps its arguments alive until it returns, and a batch's
+   * events would then outlive their encoding by a whole group commit.
+   */
+  append(events: readonly CloudEvent[]): Promise<AppendResult> {
+    let receipts: Receipt[];
+    let group: CommitGroup;
+    try {
+      this.assertWritable();
+      const plan = planAppend(events, this.streams, this.route, (identity) => this.identityOf(identity));
+      group = this.accumulating;
+      receipts = receiptsOf(plan, this.place(group, plan));
+    } catch (error) {
+      return Promise.reject(error);
+    }
     group.members++;
     this.committing ??= this.commitLoop();
-    await group.durable;
-    return { receipts: receiptsOf(plan, seqs), head: mergeFrontiers(group.head) };
+    return group.durable.then(() => ({ receipts, head: mergeFrontiers(group.head) }));
   }
 
   async read(stream: string, shard: number, after: string | null, limit = 1000): Promise<LedgerRecord[]> {
@@ -252,18 +267,43 @@ export class EmbeddedLedger implements Ledger {
     return this.closing;
   }
 
-  /** Gives a new record its seq and puts it in the group; its identity is pending until the group commits. */
-  private assign(group: CommitGroup, entry: Extract<PlannedAppend, { kind: 'new' }>): string {
-    const position = positionKey(entry.stream, entry.shard);
-    const seq = this.assigned.get(position)! + 1;
-    this.assigned.set(position, seq);
-    const run = group.runs.get(position);
-    if (run) run.events.push(entry.event);
-    else group.runs.set(position, { firstSeq: seq, events: [entry.event] });
-    const record: AppendedRecord = { stream: entry.stream, shard: entry.shard, seq, event: entry.event };
-    this.pending.set(entry.identity, record);
-    group.identities.push([entry.identity, record]);
-    return String(seq);
+  /**
+   * Gives the new records their seqs and puts their blocks in the group (one block per shard
+   * and append, at most maxBlockEvents long); their identities are pending until the group
+   * commits. Every block is encoded first: an event that cannot be encoded changes nothing.
+   * Returns each entry's seq, null for a repeat.
+   */
+  private place(group: CommitGroup, plan: readonly PlannedAppend[]): Array<string | null> {
+    const runs = new Map<string, Array<{ at: number; entry: NewRecord }>>();
+    plan.forEach((entry, at) => {
+      if (entry.kind !== 'new') return;
+      const position = positionKey(entry.stream, entry.shard);
+      const run = runs.get(position);
+      if (run) run.push({ at, entry });
+      else runs.set(position, [{ at, entry }]);
+    });
+    const blocks: Array<{ position: string; records: Array<{ at: number; entry: NewRecord }>; block: PendingBlock }> = [];
+    for (const [position, run] of runs) {
+      for (let start = 0; start < run.length; start += maxBlockEvents) {
+        const records = run.length <= maxBlockEvents ? run : run.slice(start, start + maxBlockEvents);
+        blocks.push({ position, records, block: { text: encodeBlock(records.map(({ entry }) => entry.event)) } });
+      }
+    }
+    const seqs: Array<string | null> = plan.map(() => null);
+    for (const { position, records, block } of blocks) {
+      const first = this.assigned.get(position)! + 1;
+      const last = first + records.length - 1;
+      this.assigned.set(position, last);
+      group.lastSeqs.set(position, last);
+      group.blocks.push([[position, last], block.text]);
+      records.forEach(({ at, entry }, index) => {
+        const record: PendingRecord = { stream: entry.stream, shard: entry.shard, seq: first + index, block, index };
+        this.pending.set(entry.identity, record);
+        group.identities.push([entry.identity, record]);
+        seqs[at] = String(first + index);
+      });
+    }
+    return seqs;
   }
 
   private async commitLoop(): Promise<void> {
@@ -280,10 +320,7 @@ export class EmbeddedLedger implements Ledger {
   private async commit(group: CommitGroup): Promise<void> {
     try {
       if (this.failure) throw this.failure;
-      if (group.identities.length > 0) {
-        const blocks = this.blocksOf(group);
-        await this.root.batch(() => this.write(blocks, group.identities));
-      }
+      if (group.identities.length > 0) await this.root.batch(() => this.write(group.blocks, group.identities));
     } catch (cause) {
       // Seqs of later groups assume this one landed: refuse every further append.
       this.failure ??= new FoldlineError('storage_failed', `the ledger at ${this.path} could not commit (${String(cause)}); reopen it`, {
@@ -293,23 +330,11 @@ export class EmbeddedLedger implements Ledger {
       group.reject(this.failure);
       return;
     }
-    for (const [position, run] of group.runs) this.durable.set(position, run.firstSeq + run.events.length - 1);
+    for (const [position, last] of group.lastSeqs) this.durable.set(position, last);
     for (const [identity] of group.identities) this.pending.delete(identity);
     group.head = this.durableHead();
     group.resolve();
-    for (const position of group.runs.keys()) this.signal.notify(parsePositionKey(position).stream);
-  }
-
-  /** The group's blocks, encoded before the batch starts: a throw inside it would commit the writes queued so far. */
-  private blocksOf(group: CommitGroup): Array<[BlockKey, string]> {
-    const blocks: Array<[BlockKey, string]> = [];
-    for (const [position, run] of group.runs) {
-      for (let start = 0; start < run.events.length; start += maxBlockEvents) {
-        const events = run.events.length <= maxBlockEvents ? run.events : run.events.slice(start, start + maxBlockEvents);
-        blocks.push([[position, run.firstSeq + start + events.length - 1], encodeBlock(events)]);
-      }
-    }
-    return blocks;
+    for (const position of group.lastSeqs.keys()) this.signal.notify(parsePositionKey(position).stream);
   }
 
   private write(blocks: Array<[BlockKey, string]>, identities: CommitGroup['identities']): void {
@@ -330,7 +355,10 @@ export class EmbeddedLedger implements Ledger {
    */
   private identityOf(identity: string): StoredIdentity | undefined {
     const pending = this.pending.get(identity);
-    if (pending) return { stream: pending.stream, shard: pending.shard, seq: String(pending.seq), digest: digestOf(pending.event) };
+    if (pending) {
+      const events = (pending.block.events ??= decodeBlock(pending.block.text));
+      return { stream: pending.stream, shard: pending.shard, seq: String(pending.seq), digest: digestOf(events[pending.index]!) };
+    }
     const text = this.identities.get(identityKey(identity));
     if (text === undefined) return undefined;
     // `${shard} ${seq} ${stream}`: the stream last, whatever characters it holds.

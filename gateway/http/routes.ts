@@ -50,8 +50,9 @@ export function httpRoutes({ ledger, views, appender, guard, limits, registry, m
         const mode = eventsMode(headers);
         const params = new URLSearchParams(query);
         const awaited = parseAwaitTargets(params.getAll('await'));
-        const values = decodeEvents(mode, headers, await body(), limits.maxBatch);
-        const appended = await appender.append(values, principal, awaited, parseWait(params.get('wait')));
+        const wait = parseWait(params.get('wait'));
+        // Not kept in a variable: the events would stay alive until the append is durable.
+        const appended = await appender.append(decodeEvents(mode, headers, await body(), limits.maxBatch), principal, awaited, wait);
         return jsonAnswer(awaited.length > 0 ? 200 : 202, appended);
       },
     },

@@ -188,11 +188,13 @@ export class LiveConnection {
       throw new FoldlineError('too_many_appends', `a connection may have at most ${limits.maxPendingAppends} appends in flight`, { status: 429 });
     }
     this.appendsInFlight++;
+    // The answers keep the ref, not the frame: its events need not outlive the append.
+    const { ref } = frame;
     appender
       .append(frame.events, this.principal, frame.await, frame.wait)
       .then(
-        (appended) => this.send({ op: 'receipts', ...(frame.ref === undefined ? {} : { ref: frame.ref }), ...appended }),
-        (error: unknown) => this.sendError(frame.ref, error),
+        (appended) => this.send({ op: 'receipts', ...(ref === undefined ? {} : { ref }), ...appended }),
+        (error: unknown) => this.sendError(ref, error),
       )
       .finally(() => this.appendsInFlight--);
   }
