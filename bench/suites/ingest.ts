@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { batchBodies, postBatches, type BatchBody } from '../../cli/postEvents.js';
+import { batchBodies, type BatchBody } from '../../cli/postEvents.js';
 import type { CloudEvent } from '../../ledger/types.js';
 import { generateEvents } from '../../retail/generator.js';
 import { startServer } from '../../test/convergence/serverProcess.js';
+import { postRaw } from '../rawPoster.js';
 import type { BenchReport } from '../report.js';
 
 /*
@@ -29,11 +30,8 @@ export default async function ingest(args: string[]): Promise<BenchReport> {
   const server = await startServer();
   try {
     const started = performance.now();
-    const summary = await postBatches(server.url, bodies, {
-      inFlight: 4,
-      onProgress: (posted) => {
-        if (posted % 50_000 === 0) process.stderr.write(`ingest: ${posted}/${count} acknowledged\n`);
-      },
+    const summary = await postRaw(server.url, bodies, 4, (posted) => {
+      if (posted % 50_000 === 0) process.stderr.write(`ingest: ${posted}/${count} acknowledged\n`);
     });
     const acknowledged = performance.now();
     await Promise.all(
@@ -54,7 +52,7 @@ export default async function ingest(args: string[]): Promise<BenchReport> {
         { measure: 'end to end (durable and folded, six views read with the token)', events: summary.posted, seconds, 'events/s': Math.round(summary.posted / seconds) },
       ],
       notes: [
-        `${count} events of foldline gen --seed 1, batches of 1,000 (request bodies serialized before timing), 4 requests in flight over kept-alive connections, server in a child process (foldline start, embedded LMDB ledger and store)`,
+        `${count} events of foldline gen --seed 1, batches of 1,000 (request bodies serialized before timing), 4 requests in flight over kept-alive connections from a wrk-like client (prepared HTTP/1.1 bytes, only status and token read: bench/rawPoster.ts), server in a child process (foldline start, embedded LMDB ledger and store)`,
         'target: ≥ 50,000 events/s end to end',
       ],
     };
