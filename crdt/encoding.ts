@@ -110,15 +110,28 @@ function writeArray(array: readonly unknown[]): void {
 }
 
 function writeObject(object: Record<string, unknown>): void {
+  // One pass over the keys: the header is written after the members, as a fixmap when
+  // they are few (nearly always), else the members move up to make room for a wider one.
+  reserve(1);
+  const header = pos++;
   let members = 0;
-  for (const key in object) if (object[key] !== undefined) members++;
-  writeLength(members, 0x80, 0xde);
   for (const key in object) {
     const member = object[key];
     if (member === undefined) continue;
+    members++;
     writeString(key);
     writeValue(member);
   }
+  if (members < 16) {
+    out[header] = 0x80 | members;
+    return;
+  }
+  const wide = members < 0x10000 ? 3 : 5;
+  reserve(wide - 1);
+  out.copyWithin(header + wide, header + 1, pos);
+  pos += wide - 1;
+  if (wide === 3) (out[header] = 0xde), out.writeUInt16BE(members, header + 1);
+  else (out[header] = 0xdf), out.writeUInt32BE(members, header + 1);
 }
 
 /** A map or array header: `fix` holds up to 15 items in its low bits, `wide` is the 16-bit form (+1 the 32-bit). */
