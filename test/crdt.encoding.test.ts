@@ -44,6 +44,16 @@ describe('state encoding', () => {
     fc.assert(fc.property(fc.string({ unit: 'grapheme', minLength: 70_000, maxLength: 80_000 }), (long) => decodeState<string[]>(encodeState([long]))[0] === long), { numRuns: 10, endOnFailure: true });
   });
 
+  it('writes the map header of each width after the members, as other readers expect', () => {
+    for (const members of [15, 16, 65_535, 65_536]) {
+      // `members` defined members, and undefined ones that must not count.
+      const object = Object.fromEntries([...Array.from({ length: members }, (_, i) => [`k${i}`, i]), ['gone', undefined], ['also', undefined]]);
+      const bytes = encodeState({ nested: object, after: 'end' });
+      expect(canonicalJson(decodeState(bytes))).toBe(canonicalJson({ nested: object, after: 'end' }));
+      expect(msgpackr.unpack(bytes)).toEqual(viaMaps(JSON.parse(canonicalJson({ nested: object, after: 'end' }))));
+    }
+  });
+
   it('reads the 64-bit and float32 forms other writers use', () => {
     const field = (type: number, size: number, write: (bytes: Buffer) => void): Buffer => {
       const bytes = Buffer.alloc(1 + size, type);
