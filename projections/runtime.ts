@@ -25,7 +25,7 @@ export interface ProjectionRuntimeOptions {
    * batch as it is folded; the store gets the window's changed entities once, however many
    * batches changed them, so a hot entity is encoded and written once per window rather
    * than once per batch. Its records are durable in the ledger meanwhile: a crash folds
-   * them again. Default 200; 0 commits every batch.
+   * them again. Default 500; 0 commits every batch.
    */
   commitIntervalMs?: number;
   /** Changed entities a window holds before it is committed whatever its age. Default 10,000. */
@@ -133,7 +133,7 @@ export class ProjectionRuntime {
     this.ledger = options.ledger;
     this.store = options.store;
     this.batchSize = positiveInteger('batchSize', options.batchSize ?? 2000);
-    this.commitIntervalMs = options.commitIntervalMs ?? 200;
+    this.commitIntervalMs = options.commitIntervalMs ?? 500;
     if (!(this.commitIntervalMs >= 0)) throw new FoldlineError('invalid_option', `commitIntervalMs must be 0 or more, not ${this.commitIntervalMs}`);
     this.commitEntities = positiveInteger('commitEntities', options.commitEntities ?? 10_000);
     this.pace = options.pace;
