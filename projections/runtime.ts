@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -391,25 +392,26 @@ export class ProjectionRuntime {
    * True when any shard has a record past the folded frontier; false when `timeoutMs`
    * passed first or `signal` aborted.
    */
-  private async waitForAppend(signal?: AbortSignal, timeoutMs?: number): Promise<boolean> {
-    if (signal?.aborted) return false;
-    const waiting = new AbortController();
-    const stop = (): void => waiting.abort(doneWaiting);
-    signal?.addEventListener('abort', stop, { once: true });
-    const timer = timeoutMs === undefined ? undefined : setTimeout(stop, timeoutMs);
+  private async waitForAppend(signal: AbortSignal = never, timeoutMs?: number): Promise<boolean> {
+    if (signal.aborted) return false;
+    const appended = this.ledger.waitForAppend(this.streams, this.progress?.frontier ?? this.committed, signal).then(() => !signal.aborted);
+    if (timeoutMs === undefined) return appended;
+    // A wait that times out stays registered with the ledger until its next append (or the
+    // stop) wakes it: at most one such per window, where an abort per wait would cost an
+    // AbortController and its listeners every time.
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
     try {
-      await this.ledger.waitForAppend(this.streams, this.progress?.frontier ?? this.committed, waiting.signal);
-      return !waiting.signal.aborted;
+      return await Promise.race([appended, timedOut]);
     } finally {
       clearTimeout(timer);
-      stop();
-      signal?.removeEventListener('abort', stop);
     }
   }
 }
 
-/** What the runtime ends its own waits with: aborting without a reason would build a DOMException, stack and all, per wait. */
-const doneWaiting = Symbol('done waiting');
+/** The signal of waits no caller can stop; any number of them may wait at once (concurrent runUntil). */
+const never = new AbortController().signal;
+setMaxListeners(0, never);
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new FoldlineError('invalid_option', `${name} must be a positive integer, not ${value}`);
