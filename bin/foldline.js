@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=256
 // Runs the TypeScript CLI directly through tsx: there is no build step.
 import { register } from 'tsx/esm/api';
 

@@ -13,6 +13,7 @@ import { storefrontAssets } from '../retail/storefront/assets.js';
 import { retailRouter, retailStreams } from '../retail/streams.js';
 import { retailViews } from '../retail/views.js';
 import { loadDemoHistory } from './demoHistory.js';
+import { missingServiceFlags } from './heapFlags.js';
 import { demoListRoutes, demoSignInRoute } from './demoRoutes.js';
 
 export interface ServiceOptions {
@@ -52,6 +53,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   checkListenAddress(options.host, options.authSecret !== undefined);
   // Logs go to stderr: stdout is for what a command answers.
   const logger = options.logger ?? pino({ name: 'foldline', level: process.env['FOLDLINE_LOG_LEVEL'] ?? 'info' }, pino.destination(2));
+  const missingFlags = missingServiceFlags();
+  if (missingFlags.length > 0) logger.warn({ missingFlags }, 'node was started without the service\'s V8 flags: expect major-GC pauses in push latencies (docs/operations.md)');
   const ledger = await EmbeddedLedger.open({ path: join(options.dataDir, 'ledger'), streams: retailStreams(options.shards), route: retailRouter });
   if (options.demo) await loadDemoHistory(ledger, logger);
   const storePath = join(options.dataDir, 'state');

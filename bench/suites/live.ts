@@ -6,6 +6,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { missingServiceFlags, serviceNodeFlags } from '../../cli/heapFlags.js';
 import { startService } from '../../cli/service.js';
 import type { Frontier } from '../../crdt/index.js';
 import { startGateway } from '../../gateway/server.js';
@@ -74,6 +75,7 @@ export default async function live(args: string[]): Promise<BenchReport> {
       `gateway/raw push throughput ${(gateway.pushesPerSecond / raw.pushesPerSecond).toFixed(2)} (target ≥ 0.8), server CPU per push gateway/raw ${(gateway.serverCpuMicrosPerPush / raw.serverCpuMicrosPerPush).toFixed(2)}`,
       `push throughput: every one of ${subscribers} keys changes once per event-loop turn for ${pushSeconds} s, gateway and raw in ${pushTrials} alternating trials each (medians shown); each client (one per key, all in one child process, counting frames without parsing them) gets its key's frames; the newest value only while a socket is over ${defaultLimits.pushBackpressureBytes / 1024} KiB buffered, in both servers`,
       'the server of part 1 runs in the bench process; server CPU counts every thread of that process; the load generator (500 sockets and the appends) shares the other core',
+      missingServiceFlags().length === 0 ? `the bench process runs with the service's V8 flags (${serviceNodeFlags.join(' ')}), as npm start does` : `the bench process LACKS the service's V8 flags ${missingServiceFlags().join(' ')}: run it with npm run bench`,
     ],
   };
 }

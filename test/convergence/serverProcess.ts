@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serviceNodeFlags } from '../../cli/heapFlags.js';
 
 const bin = fileURLToPath(new URL('../../bin/foldline.js', import.meta.url));
 
@@ -17,7 +18,7 @@ export interface ServerProcess {
 /** Starts `foldline start` on a free port and resolves once it listens. */
 export async function startServer(options: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'foldline-server-')));
-  const child = spawn(process.execPath, [bin, 'start', '--data', dataDir, '--port', '0', ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...serviceNodeFlags, bin, 'start', '--data', dataDir, '--port', '0', ...(options.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env, FOLDLINE_LOG_LEVEL: 'warn' },
   });
