@@ -1,4 +1,5 @@
 import { entityId } from '../projections/entityId.js';
+import { LruCache } from '../projections/lruCache.js';
 import type { EntityRecord } from '../projections/types.js';
 import type { CommitChange, EntitySource } from './types.js';
 
@@ -9,15 +10,17 @@ import type { CommitChange, EntitySource } from './types.js';
  * to the source, which may then stop sending its records.
  */
 export class EntityCache {
-  private readonly states = new Map<string, { namespace: string; key: string; state: unknown }>();
+  private readonly states: LruCache<string, { namespace: string; key: string; state: unknown }>;
   private readonly loading = new Map<string, Promise<unknown>>();
   /** Loads in flight that a commit carrying the record overtook: the commit's state stands. */
   private readonly superseded = new Set<string>();
 
   constructor(
     private readonly source: EntitySource,
-    private readonly capacity: number,
-  ) {}
+    capacity: number,
+  ) {
+    this.states = new LruCache(capacity, (_id, entry) => this.source.release?.(entry.namespace, entry.key));
+  }
 
   has(id: string): boolean {
     return this.states.has(id);
@@ -25,11 +28,7 @@ export class EntityCache {
 
   /** The cached state (undefined: the entity has none); call `has` first. */
   peek(id: string): unknown {
-    const entry = this.states.get(id)!;
-    // Refresh recency: Map order is insertion order, the oldest is evicted first.
-    this.states.delete(id);
-    this.states.set(id, entry);
-    return entry.state;
+    return this.states.get(id)!.state;
   }
 
   /** Loads an entity into the cache; resolves to its state as of the load or a later commit. */
@@ -41,7 +40,7 @@ export class EntityCache {
       (record: EntityRecord | undefined) => {
         this.loading.delete(id);
         if (this.superseded.delete(id)) return this.states.get(id)?.state;
-        this.remember(id, namespace, key, record?.state);
+        this.states.set(id, { namespace, key, state: record?.state });
         return record?.state;
       },
       (error: unknown) => {
@@ -70,17 +69,8 @@ export class EntityCache {
         return id;
       }
       if (this.loading.has(id)) this.superseded.add(id);
-      this.remember(id, entity.namespace, entity.key, record.state);
+      this.states.set(id, { namespace: entity.namespace, key: entity.key, state: record.state });
       return id;
     });
-  }
-
-  private remember(id: string, namespace: string, key: string, state: unknown): void {
-    this.states.delete(id);
-    this.states.set(id, { namespace, key, state });
-    if (this.states.size <= this.capacity) return;
-    const [oldest, entry] = this.states.entries().next().value!;
-    this.states.delete(oldest);
-    this.source.release?.(entry.namespace, entry.key);
   }
 }

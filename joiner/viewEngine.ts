@@ -2,6 +2,7 @@ import { frontierCovers, frontiersEqual, type Frontier } from '../crdt/index.js'
 import { FoldlineError } from '../ledger/errors.js';
 import { computeView, type Computed } from './compute.js';
 import { EntityCache } from './entityCache.js';
+import { LruCache } from '../projections/lruCache.js';
 import { FrontierWaiters } from './frontierWaiters.js';
 import type { CommitChange, EntitySource, ViewDefinition, ViewValue } from './types.js';
 
@@ -45,21 +46,25 @@ export class ViewEngine {
   private readonly dependents = new Map<string, Set<string>>();
   /** What computations in flight have read so far, to notice a commit that races them. */
   private readonly inFlight = new Set<{ reads: Set<string>; stale: boolean }>();
-  /** Kept views without subscribers, least recently used first. */
-  private readonly idle = new Set<string>();
+  /** Kept views without subscribers: beyond the configured number, the least recently used are forgotten. */
+  private readonly idle: LruCache<string, true>;
   private readonly feed = new Set<ViewListener>();
   private readonly waiters = new FrontierWaiters();
-  private readonly recomputeQueue = new Set<string>();
+  /** Views to recompute, oldest first, each once: `queued` holds the same ids. */
+  private readonly recomputeQueue: string[] = [];
+  private readonly queued = new Set<string>();
   private draining: Promise<void> | undefined;
   private sharedFrontier: Frontier | undefined;
-  private readonly unsubscribedViewsKept: number;
   private readonly detach: () => void;
   private readonly onError: (error: unknown, view: string, key: string) => void;
 
   constructor(private readonly options: ViewEngineOptions) {
     for (const definition of options.views) this.definitions.set(definition.name, definition);
     this.cache = new EntityCache(options.source, options.entityCacheSize ?? 200_000);
-    this.unsubscribedViewsKept = options.unsubscribedViewsKept ?? 10_000;
+    this.idle = new LruCache(options.unsubscribedViewsKept ?? 10_000, (oldest) => {
+      this.unindex(oldest, this.kept.get(oldest)!.dependencies);
+      this.kept.delete(oldest);
+    });
     this.onError = options.onError ?? (() => {});
     this.detach = options.source.onCommit((change) => this.applyCommit(change));
   }
@@ -109,7 +114,7 @@ export class ViewEngine {
     listener(this.valueOf(entry));
     return () => {
       entry.listeners.delete(listener);
-      if (entry.listeners.size === 0 && this.kept.get(id) === entry) this.markIdle(id);
+      if (entry.listeners.size === 0 && this.kept.get(id) === entry) this.idle.set(id, true);
     };
   }
 
@@ -147,7 +152,7 @@ export class ViewEngine {
     if (kept && !kept.dirty) {
       // Clean: no input changed since it was computed, so it reflects everything folded.
       kept.frontier = this.frontier();
-      if (kept.listeners.size === 0) this.markIdle(id);
+      if (kept.listeners.size === 0) this.idle.set(id, true);
       return kept;
     }
     return this.recompute(id, view, key);
@@ -183,7 +188,7 @@ export class ViewEngine {
       entry = { view, key, value, json, frontier, dependencies, dirty, listeners: new Set() };
       this.kept.set(id, entry);
       this.index(id, dependencies);
-      this.markIdle(id);
+      this.idle.set(id, true);
     }
     if (dirty && entry.listeners.size > 0) this.schedule(id);
     return entry;
@@ -208,16 +213,18 @@ export class ViewEngine {
   }
 
   private schedule(id: string): void {
-    this.recomputeQueue.add(id);
+    if (this.queued.has(id)) return;
+    this.queued.add(id);
+    this.recomputeQueue.push(id);
     this.draining ??= this.drain();
   }
 
   /** Recomputes queued views one at a time; views queued again meanwhile run once more. */
   private async drain(): Promise<void> {
     try {
-      while (this.recomputeQueue.size > 0) {
-        const id: string = this.recomputeQueue.values().next().value!;
-        this.recomputeQueue.delete(id);
+      while (this.recomputeQueue.length > 0) {
+        const id = this.recomputeQueue.shift()!;
+        this.queued.delete(id);
         const entry = this.kept.get(id);
         if (!entry || !entry.dirty) continue;
         try {
@@ -245,17 +252,6 @@ export class ViewEngine {
       views?.delete(id);
       if (views?.size === 0) this.dependents.delete(dependency);
     }
-  }
-
-  /** Keeps an unsubscribed value, forgetting the oldest beyond the configured number. */
-  private markIdle(id: string): void {
-    this.idle.delete(id);
-    this.idle.add(id);
-    if (this.idle.size <= this.unsubscribedViewsKept) return;
-    const oldest: string = this.idle.values().next().value!;
-    this.idle.delete(oldest);
-    this.unindex(oldest, this.kept.get(oldest)!.dependencies);
-    this.kept.delete(oldest);
   }
 }
 
