@@ -157,6 +157,17 @@ describe('validateEvent', () => {
     expect(rejection(JSON.parse(top)).path).toBe('/__proto__');
   });
 
+  it('counts lengths in characters, not UTF-16 units: 200 emoji are a name of 200', () => {
+    const named = (length: number) => {
+      const event = example('retail.customer.registered');
+      (event.data as { name: string }).name = '😀'.repeat(length);
+      return event;
+    };
+    expect(validateEvent(named(200)).data.name).toBe('😀'.repeat(200));
+    const error = rejection(named(201));
+    expect([error.code, error.path, error.message]).toEqual(['invalid_event', '/data/name', '/data/name must NOT have more than 200 characters']);
+  });
+
   it('property: any attribute map within the limits is accepted unchanged', () => {
     const key = fc.oneof(
       fc.string({ unit: 'binary', minLength: 1, maxLength: 200 }),
