@@ -4,6 +4,7 @@ import type { Frontier } from '../crdt/index.js';
 import type { AppendResult, Ledger, Receipt } from '../ledger/types.js';
 import type { AccessGuard } from './auth/guard.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { DecodedEvents } from './http/cloudevents.js';
 import type { GatewayLimits, GatewayViews, Principal, ValidateEvents } from './types.js';
 
 /** A view key a write-through append waits for. */
@@ -57,14 +58,14 @@ export class Appender {
    * Not an async function: one keeps its arguments alive until it returns, and the batch's
    * events would then live until its commit is durable instead of dying once appended.
    */
-  append(values: unknown[], principal: Principal | undefined, awaited: readonly AwaitTarget[] = [], waitMs?: number): Promise<Appended> {
+  append({ values, texts }: DecodedEvents, principal: Principal | undefined, awaited: readonly AwaitTarget[] = [], waitMs?: number): Promise<Appended> {
     const { ledger, validate, guard, metrics } = this.deps;
     let appending: Promise<AppendResult>;
     try {
       const events = validate(values);
       guard.checkAppend(principal, events);
       this.checkAwaited(principal, awaited);
-      appending = ledger.append(events);
+      appending = ledger.append(events, texts && areTheValues(events, values) ? texts : undefined);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -97,6 +98,16 @@ export class Appender {
       throw error;
     }
   }
+}
+
+/**
+ * Whether the validated events are the decoded values themselves, whose texts may then
+ * stand for them. Not a closure in `append`: one would keep the batch alive with the append.
+ */
+function areTheValues(events: readonly unknown[], values: readonly unknown[]): boolean {
+  if (events.length !== values.length) return false;
+  for (let i = 0; i < events.length; i++) if (events[i] !== values[i]) return false;
+  return true;
 }
 
 /** `await` values as `view/key`: split at the first `/`, the key may hold more. */

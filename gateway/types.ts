@@ -7,7 +7,8 @@ import type { CloudEvent, Ledger } from '../ledger/types.js';
 /**
  * Checks a whole batch of decoded request values before anything is appended: returns the
  * events, or throws a FoldlineError naming the bad event's `index` and JSON `path`. The
- * domain supplies it; the gateway knows no event types.
+ * domain supplies it; the gateway knows no event types. It must not change the values: an
+ * event returned as the very value it was given is stored as the text it came in.
  */
 export type ValidateEvents = (values: unknown[]) => CloudEvent[];
 

@@ -33,7 +33,7 @@ type NewRecord = Extract<PlannedAppend, { kind: 'new' }>;
 
 /** A block an append wrote, until its group commits: a repeat of one of its events decodes it. */
 interface PendingBlock {
-  text: string;
+  bytes: Buffer;
   events?: CloudEvent[];
 }
 
@@ -48,7 +48,7 @@ interface PendingRecord {
 
 /** The appends that share one LMDB transaction. */
 class CommitGroup {
-  readonly blocks: Array<[BlockKey, string]> = [];
+  readonly blocks: Array<[BlockKey, Buffer]> = [];
   readonly identities: Array<[identity: string, record: PendingRecord]> = [];
   /** The last seq each shard gets in this group. */
   readonly lastSeqs = new Map<string, number>();
@@ -120,7 +120,7 @@ export class EmbeddedLedger implements Ledger {
     streams: readonly StreamSpec[],
     private readonly route: StreamRouter,
     private readonly root: RootDatabase,
-    private readonly records: Database<string, BlockKey>,
+    private readonly records: Database<string | Buffer, BlockKey>,
     private readonly identities: Database<string, Buffer>,
     /** Undefined for a reader: it holds no lock and cannot append. */
     private readonly release: (() => void) | undefined,
@@ -181,7 +181,7 @@ export class EmbeddedLedger implements Ledger {
           `data directory ${options.path} holds streams ${describeLayout(storedStreams)}, not ${describeLayout(streams)}`,
         );
       }
-      const records = root.openDB<string, BlockKey>('records', { encoding: 'string' });
+      const records = root.openDB<string | Buffer, BlockKey>('records', { encoding: 'string' });
       const identities = root.openDB<string, Buffer>('identities', { encoding: 'string', keyEncoding: 'binary' });
       return new EmbeddedLedger(options.path, streams, options.route, root, records, identities, release);
     } catch (error) {
@@ -194,14 +194,17 @@ export class EmbeddedLedger implements Ledger {
    * Not an async function: one keeps its arguments alive until it returns, and a batch's
    * events would then outlive their encoding by a whole group commit.
    */
-  append(events: readonly CloudEvent[]): Promise<AppendResult> {
+  append(events: readonly CloudEvent[], texts?: readonly Uint8Array[]): Promise<AppendResult> {
     let receipts: Receipt[];
     let group: CommitGroup;
     try {
       this.assertWritable();
+      if (texts && texts.length !== events.length) {
+        throw new FoldlineError('invalid_texts', `${texts.length} texts were given for ${events.length} events`, { status: 500 });
+      }
       const plan = planAppend(events, this.streams, this.route, (identity) => this.identityOf(identity));
       group = this.accumulating;
-      receipts = receiptsOf(plan, this.place(group, plan));
+      receipts = receiptsOf(plan, this.place(group, plan, texts));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -273,7 +276,7 @@ export class EmbeddedLedger implements Ledger {
    * commits. Every block is encoded first: an event that cannot be encoded changes nothing.
    * Returns each entry's seq, null for a repeat.
    */
-  private place(group: CommitGroup, plan: readonly PlannedAppend[]): Array<string | null> {
+  private place(group: CommitGroup, plan: readonly PlannedAppend[], texts: readonly Uint8Array[] | undefined): Array<string | null> {
     const runs = new Map<string, Array<{ at: number; entry: NewRecord }>>();
     plan.forEach((entry, at) => {
       if (entry.kind !== 'new') return;
@@ -286,7 +289,11 @@ export class EmbeddedLedger implements Ledger {
     for (const [position, run] of runs) {
       for (let start = 0; start < run.length; start += maxBlockEvents) {
         const records = run.length <= maxBlockEvents ? run : run.slice(start, start + maxBlockEvents);
-        blocks.push({ position, records, block: { text: encodeBlock(records.map(({ entry }) => entry.event)) } });
+        const bytes = encodeBlock(
+          records.map(({ entry }) => entry.event),
+          texts && records.map(({ at }) => texts[at]!),
+        );
+        blocks.push({ position, records, block: { bytes } });
       }
     }
     const seqs: Array<string | null> = plan.map(() => null);
@@ -295,7 +302,7 @@ export class EmbeddedLedger implements Ledger {
       const last = first + records.length - 1;
       this.assigned.set(position, last);
       group.lastSeqs.set(position, last);
-      group.blocks.push([[position, last], block.text]);
+      group.blocks.push([[position, last], block.bytes]);
       records.forEach(({ at, entry }, index) => {
         const record: PendingRecord = { stream: entry.stream, shard: entry.shard, seq: first + index, block, index };
         this.pending.set(entry.identity, record);
@@ -337,7 +344,7 @@ export class EmbeddedLedger implements Ledger {
     for (const position of group.lastSeqs.keys()) this.signal.notify(parsePositionKey(position).stream);
   }
 
-  private write(blocks: Array<[BlockKey, string]>, identities: CommitGroup['identities']): void {
+  private write(blocks: Array<[BlockKey, Buffer]>, identities: CommitGroup['identities']): void {
     for (const [key, bytes] of blocks) void this.records.put(key, bytes);
     for (const [identity, { stream, shard, seq }] of identities) void this.identities.put(identityKey(identity), `${shard} ${seq} ${stream}`);
   }
@@ -356,7 +363,7 @@ export class EmbeddedLedger implements Ledger {
   private identityOf(identity: string): StoredIdentity | undefined {
     const pending = this.pending.get(identity);
     if (pending) {
-      const events = (pending.block.events ??= decodeBlock(pending.block.text));
+      const events = (pending.block.events ??= decodeBlock(pending.block.bytes));
       return { stream: pending.stream, shard: pending.shard, seq: String(pending.seq), digest: digestOf(events[pending.index]!) };
     }
     const text = this.identities.get(identityKey(identity));
@@ -378,10 +385,10 @@ export class EmbeddedLedger implements Ledger {
     throw new FoldlineError('corrupt', `record ${position}/${seq} of ${this.path} is missing`);
   }
 
-  private blockEvents(position: string, lastSeq: number, text: string): CloudEvent[] {
+  private blockEvents(position: string, lastSeq: number, block: string | Buffer): CloudEvent[] {
     const recent = this.recentBlocks.get(position);
     if (recent?.lastSeq === lastSeq) return recent.events;
-    const events = decodeBlock(text);
+    const events = decodeBlock(block);
     this.recentBlocks.set(position, { lastSeq, events });
     return events;
   }

@@ -61,8 +61,12 @@ export interface Ledger {
    * id conflicts) and an error appends nothing. Resolves once every record is durable.
    * The same (source, id) with the same content gives the first receipt with
    * `duplicate: true`; with different content it is a `conflict` error.
+   *
+   * `texts`, when given, holds for each event the UTF-8 JSON text it was parsed from
+   * (JSON.parse of it gives exactly that event): a ledger that stores events as JSON may
+   * store these bytes rather than serialize the events again. Others ignore it.
    */
-  append(events: readonly CloudEvent[]): Promise<AppendResult>;
+  append(events: readonly CloudEvent[], texts?: readonly Uint8Array[]): Promise<AppendResult>;
   /** Up to `limit` records of one shard with seq > `after` (null: from the start), in order. */
   read(stream: string, shard: number, after: string | null, limit?: number): Promise<LedgerRecord[]>;
   /** The durable head: the last seq of every shard that has any record. */

@@ -56,10 +56,10 @@ describe('decodeEvents', () => {
   const binary = (headers: Record<string, string>, body = '') => decodeEvents('binary', new Map(Object.entries(headers)), Buffer.from(body), 10);
 
   it('maps binary headers to attributes, content-type to datacontenttype and leaves data out of an empty body', () => {
-    expect(binary({ 'ce-specversion': '1.0', 'ce-subject': 'caf%C3%A9%20%25', 'content-type': 'application/json' })).toEqual([
-      { specversion: '1.0', subject: 'café %', datacontenttype: 'application/json' },
-    ]);
-    expect(binary({ 'ce-specversion': '1.0' }, '{"a":1}')).toEqual([{ specversion: '1.0', data: { a: 1 } }]);
+    expect(binary({ 'ce-specversion': '1.0', 'ce-subject': 'caf%C3%A9%20%25', 'content-type': 'application/json' })).toEqual({
+      values: [{ specversion: '1.0', subject: 'café %', datacontenttype: 'application/json' }],
+    });
+    expect(binary({ 'ce-specversion': '1.0' }, '{"a":1}')).toEqual({ values: [{ specversion: '1.0', data: { a: 1 } }] });
   });
 
   it('refuses a malformed percent-encoding and a header that would replace data', () => {
@@ -69,14 +69,19 @@ describe('decodeEvents', () => {
 
   it('takes a batch as given up to the limit', () => {
     const batch = (body: string) => decodeEvents('batch', new Map(), Buffer.from(body), 2);
-    expect(batch('[1, {"a": 2}]')).toEqual([1, { a: 2 }]);
-    expect(batch('[]')).toEqual([]);
+    // A value that is not an object is refused by validation: it gets no text.
+    expect(batch('[1, {"a": 2}]')).toEqual({ values: [1, { a: 2 }] });
+    const objects = batch(' [ {"a": 2} ,\n{"b":"]}\\"{"}]');
+    expect(objects.values).toEqual([{ a: 2 }, { b: ']}"{' }]);
+    expect(objects.texts!.map((text) => Buffer.from(text).toString())).toEqual(['{"a": 2}', '{"b":"]}\\"{"}']);
+    expect(batch('[]')).toEqual({ values: [], texts: [] });
     expect(failure(() => batch('[1,2,3]'))).toMatchObject({ code: 'batch_too_large', status: 413 });
     expect(failure(() => batch('{"a":1}'))).toMatchObject({ code: 'invalid_batch', status: 400 });
   });
 
   it('skips a UTF-8 byte order mark and refuses other invalid text as malformed_json', () => {
-    expect(decodeEvents('structured', new Map(), Buffer.from('\uFEFF{"a":1}'), 1)).toEqual([{ a: 1 }]);
+    expect(decodeEvents('structured', new Map(), Buffer.from('\uFEFF{"a":1}'), 1)).toEqual({ values: [{ a: 1 }] });
+    expect(decodeEvents('batch', new Map(), Buffer.from('\uFEFF[{"a":1}]'), 1)).toEqual({ values: [{ a: 1 }], texts: [Buffer.from('{"a":1}')] });
     expect(failure(() => decodeEvents('structured', new Map(), Buffer.from([0x7b, 0xc3]), 1))).toMatchObject({ code: 'malformed_json', status: 400 });
   });
 });

@@ -1,4 +1,5 @@
 import { FoldlineError } from '../../ledger/errors.js';
+import { arrayElements } from './arrayElements.js';
 import { parseMediaType } from './mediaType.js';
 
 /*
@@ -33,19 +34,26 @@ export function eventsMode(headers: RequestHeaders): EventsMode {
   );
 }
 
-/** The request's events as decoded JSON values, not yet validated (the domain does that). */
-export function decodeEvents(mode: EventsMode, headers: RequestHeaders, body: Buffer, maxBatch: number): unknown[] {
+/** A request's events as decoded JSON values, not yet validated (the domain does that). */
+export interface DecodedEvents {
+  values: unknown[];
+  /** A batch's: the JSON text of each value, as it came (see Ledger.append). */
+  texts?: Uint8Array[];
+}
+
+export function decodeEvents(mode: EventsMode, headers: RequestHeaders, body: Buffer, maxBatch: number): DecodedEvents {
   switch (mode) {
     case 'structured':
-      return [parseJson(body)];
+      return { values: [parseJson(body)] };
     case 'batch': {
       const batch = parseJson(body);
       if (!Array.isArray(batch)) throw new FoldlineError('invalid_batch', 'a batch must be a JSON array of events', { status: 400 });
       checkBatchSize(batch.length, maxBatch);
-      return batch;
+      const texts = arrayElements(body, batch.length);
+      return texts ? { values: batch, texts } : { values: batch };
     }
     case 'binary':
-      return [binaryEvent(headers, body)];
+      return { values: [binaryEvent(headers, body)] };
   }
 }
 

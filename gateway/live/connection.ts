@@ -191,7 +191,7 @@ export class LiveConnection {
     // The answers keep the ref, not the frame: its events need not outlive the append.
     const { ref } = frame;
     appender
-      .append(frame.events, this.principal, frame.await, frame.wait)
+      .append({ values: frame.events }, this.principal, frame.await, frame.wait)
       .then(
         (appended) => this.send({ op: 'receipts', ...(ref === undefined ? {} : { ref }), ...appended }),
         (error: unknown) => this.sendError(ref, error),

@@ -303,6 +303,20 @@ export function ledgerContract(name: string, makeLedger: LedgerFactory, options:
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     });
 
+    it('stores events sent with their JSON texts as it stores them without, hostile keys included', async () => {
+      const { ledger } = await openLedger();
+      const hostile = event('alpha', 'texted', JSON.parse('{"__proto__":{"polluted":true},"lone":"\\ud800x","pair":"\\ud83d\\ude00"}') as Record<string, unknown>);
+      const plain = event('beta', 'texted', { n: 1 });
+      const sent = [hostile, plain, structuredClone(hostile)];
+      const { receipts } = await ledger.append(sent, sent.map((e) => Buffer.from(` ${JSON.stringify(e, null, '\t')}\n`)));
+      expect(receipts[2]).toEqual({ ...receipts[0]!, duplicate: true });
+      const again = await ledger.append([structuredClone(plain)], [Buffer.from(JSON.stringify(plain))]);
+      expect(again.receipts[0]).toEqual({ ...receipts[1]!, duplicate: true });
+      const records = await readEverything(ledger);
+      expect(records.map((r) => canonicalJson(r.event)).sort()).toEqual([hostile, plain].map(canonicalJson).sort());
+      expect(Object.prototype.hasOwnProperty.call(records.find((r) => r.event.id === hostile.id)!.event.data, '__proto__')).toBe(true);
+    });
+
     it('refuses appends once closed', async () => {
       const opened = await openLedger();
       await opened.ledger.close();
@@ -312,8 +326,10 @@ export function ledgerContract(name: string, makeLedger: LedgerFactory, options:
     it('reads back each distinct event exactly once, in append order per shard (property)', async () => {
       const pool = fc.array(fc.tuple(fc.constantFrom('alpha', 'beta'), fc.nat(7)), { minLength: 20, maxLength: 20 });
       const batches = fc.array(fc.array(fc.nat(19), { minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 6 });
+      // Each batch sent with its JSON texts (laid out otherwise than JSON.stringify would) or without.
+      const withTexts = fc.array(fc.boolean(), { minLength: 6, maxLength: 6 });
       await fc.assert(
-        fc.asyncProperty(pool, batches, fc.integer({ min: 1, max: 7 }), async (places, picks, pageSize) => {
+        fc.asyncProperty(pool, batches, withTexts, fc.integer({ min: 1, max: 7 }), async (places, picks, texted, pageSize) => {
           const opened = await openLedger();
           live.splice(live.indexOf(opened), 1);
           try {
@@ -321,9 +337,10 @@ export function ledgerContract(name: string, makeLedger: LedgerFactory, options:
             const pooled = places.map(([stream, key], i) => event(stream, `key${key}`, { i }, `${runId}${i}`));
             const expected = new Map<string, string[]>();
             const receiptOf = new Map<string, Receipt>();
-            for (const batch of picks) {
+            for (const [b, batch] of picks.entries()) {
               const events = batch.map((i) => structuredClone(pooled[i]!));
-              const { receipts } = await opened.ledger.append(events);
+              const texts = texted[b] ? events.map((e) => Buffer.from(JSON.stringify(e, null, 1))) : undefined;
+              const { receipts } = await opened.ledger.append(events, texts);
               receipts.forEach((receipt, j) => {
                 const id = events[j]!.id;
                 const first = receiptOf.get(id);
