@@ -3,6 +3,7 @@ import { batchBodies, type BatchBody } from '../../cli/postEvents.js';
 import type { CloudEvent } from '../../ledger/types.js';
 import { generateEvents } from '../../retail/generator.js';
 import { startServer } from '../../test/convergence/serverProcess.js';
+import { processCpuSeconds } from '../processCpu.js';
 import { postRaw } from '../rawPoster.js';
 import type { BenchReport } from '../report.js';
 
@@ -29,6 +30,7 @@ export default async function ingest(args: string[]): Promise<BenchReport> {
   for await (const body of batchBodies(events, 1000)) bodies.push(body);
   const server = await startServer();
   try {
+    const cpuBefore = processCpuSeconds(server.child.pid);
     const started = performance.now();
     const summary = await postRaw(server.url, bodies, 4, (posted) => {
       if (posted % 50_000 === 0) process.stderr.write(`ingest: ${posted}/${count} acknowledged\n`);
@@ -44,16 +46,25 @@ export default async function ingest(args: string[]): Promise<BenchReport> {
       }),
     );
     const folded = performance.now();
+    const cpuAfter = processCpuSeconds(server.child.pid);
+    const serverCpu = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
     const seconds = (folded - started) / 1000;
     return {
       suite: 'ingest',
       rows: [
         { measure: 'appended (durable, acknowledged)', events: summary.posted, seconds: (acknowledged - started) / 1000, 'events/s': Math.round(summary.posted / ((acknowledged - started) / 1000)) },
-        { measure: 'end to end (durable and folded, six views read with the token)', events: summary.posted, seconds, 'events/s': Math.round(summary.posted / seconds) },
+        {
+          measure: 'end to end (durable and folded, six views read with the token)',
+          events: summary.posted,
+          seconds,
+          'events/s': Math.round(summary.posted / seconds),
+          ...(serverCpu === undefined ? {} : { 'server cpu s': serverCpu, 'server cpu µs/event': Math.round((serverCpu / summary.posted) * 1e6 * 10) / 10 }),
+        },
       ],
       notes: [
         `${count} events of foldline gen --seed 1, batches of 1,000 (request bodies serialized before timing), 4 requests in flight over kept-alive connections from a wrk-like client (prepared HTTP/1.1 bytes, only status and token read: bench/rawPoster.ts), server in a child process (foldline start, embedded LMDB ledger and store)`,
         'target: ≥ 50,000 events/s end to end',
+        'server cpu: every thread of the server process from the first post to the last read (/proc); it varies less with the host than the wall time does',
       ],
     };
   } finally {
