@@ -148,14 +148,8 @@ function writeLength(length: number, fix: number, wide: number): void {
  * Larger ones are plain dictionaries, as V8 would make them anyway.
  */
 const fastObjectMembers = 8;
-/** Strings up to this many bytes are looked up among recent ones when they are ASCII. */
+/** Strings up to this many bytes are read without Buffer's decoder when they are ASCII. */
 const shortText = 24;
-/**
- * Short ASCII strings decoded lately, by a hash of their bytes: keys and the ids, skus and
- * sources of stamps repeat from state to state, and a hit allocates nothing (the state
- * keeps a string shared with others; strings are immutable). A power of two.
- */
-const recentTexts: Array<string | undefined> = new Array<string | undefined>(4096);
 
 class Reader {
   pos = 0;
@@ -228,20 +222,15 @@ class Reader {
     const end = start + length;
     if (end > bytes.length) throw new TypeError('state encoding: truncated');
     this.pos = end;
-    // Most text here (keys, ids, skus, sources, times) is short ASCII, and much of it
-    // repeats: its bytes are hashed as they are checked, and a recent equal string reused.
+    // Most text here (keys, ids, skus, times) is short ASCII: a call into Buffer's UTF-8
+    // decoder per string would cost more than reading its few bytes here.
     if (length <= shortText) {
-      let hash = length;
+      let text = '';
       for (let i = start; i < end; i++) {
         const byte = bytes[i]!;
         if (byte >= 0x80) return bytes.toString('utf8', start, end);
-        hash = (Math.imul(hash, 31) + byte) | 0;
+        text += String.fromCharCode(byte);
       }
-      const slot = hash & (recentTexts.length - 1);
-      const recent = recentTexts[slot];
-      if (recent !== undefined && sameText(recent, bytes, start, length)) return recent;
-      const text = bytes.toString('latin1', start, end);
-      recentTexts[slot] = text;
       return text;
     }
     return bytes.toString('utf8', start, end);
@@ -261,11 +250,4 @@ class Reader {
     }
     return object;
   }
-}
-
-/** Whether `text` is the ASCII text of `length` bytes at `start`. */
-function sameText(text: string, bytes: Buffer, start: number, length: number): boolean {
-  if (text.length !== length) return false;
-  for (let i = 0; i < length; i++) if (text.charCodeAt(i) !== bytes[start + i]) return false;
-  return true;
 }
