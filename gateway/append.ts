@@ -3,8 +3,8 @@ import { encodeToken } from '../ledger/token.js';
 import type { Frontier } from '../crdt/index.js';
 import type { AppendResult, Ledger, Receipt } from '../ledger/types.js';
 import type { AccessGuard } from './auth/guard.js';
-import type { GatewayMetrics } from './metrics.js';
 import type { DecodedEvents } from './http/cloudevents.js';
+import type { GatewayMetrics } from './metrics.js';
 import type { GatewayLimits, GatewayViews, Principal, ValidateEvents } from './types.js';
 
 /** A view key a write-through append waits for. */

@@ -1,8 +1,8 @@
 import { frontierCovers, frontiersEqual, type Frontier } from '../crdt/index.js';
 import { FoldlineError } from '../ledger/errors.js';
+import { LruCache } from '../projections/lruCache.js';
 import { computeView, type Computed } from './compute.js';
 import { EntityCache } from './entityCache.js';
-import { LruCache } from '../projections/lruCache.js';
 import { FrontierWaiters } from './frontierWaiters.js';
 import type { CommitChange, EntitySource, ViewDefinition, ViewValue } from './types.js';
 
