@@ -5,7 +5,7 @@ import { AppendSignal } from './appendSignal.js';
 import { digestOf, planAppend, receiptsOf, type PlannedAppend, type StoredIdentity } from './appendPlan.js';
 import { lockDirectory } from './dirLock.js';
 import { FoldlineError } from './errors.js';
-import { decodeBlock, encodeBlock } from './recordBlock.js';
+import { decodeBlock, encodeBlock, joinBlock } from './recordBlock.js';
 import type { AppendResult, CloudEvent, Ledger, LedgerRecord, Receipt, StreamRouter, StreamSpec } from './types.js';
 
 export interface EmbeddedLedgerOptions {
@@ -289,10 +289,7 @@ export class EmbeddedLedger implements Ledger {
     for (const [position, run] of runs) {
       for (let start = 0; start < run.length; start += maxBlockEvents) {
         const records = run.length <= maxBlockEvents ? run : run.slice(start, start + maxBlockEvents);
-        const bytes = encodeBlock(
-          records.map(({ entry }) => entry.event),
-          texts && records.map(({ at }) => texts[at]!),
-        );
+        const bytes = texts ? joinBlock(records.map(({ at }) => texts[at]!)) : encodeBlock(records.map(({ entry }) => entry.event));
         blocks.push({ position, records, block: { bytes } });
       }
     }

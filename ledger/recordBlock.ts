@@ -8,26 +8,31 @@ import type { CloudEvent } from './types.js';
  * state keeps nothing of its block alive.
  */
 
+const openBracket = 0x5b;
 const comma = 0x2c;
+const closeBracket = 0x5d;
+
+export function encodeBlock(events: readonly CloudEvent[]): Buffer {
+  return Buffer.from(JSON.stringify(events));
+}
 
 /**
- * The block of these events. With `texts` (see Ledger.append: the JSON each event was parsed
- * from) the block is those texts joined into an array, which costs a copy, not a serialization.
+ * The block of events given as the JSON texts they were parsed from (see Ledger.append):
+ * the texts joined into an array, which costs a copy, not a serialization.
  */
-export function encodeBlock(events: readonly CloudEvent[], texts?: readonly Uint8Array[]): Buffer {
-  if (!texts) return Buffer.from(JSON.stringify(events));
+export function joinBlock(texts: readonly Uint8Array[]): Buffer {
   // Brackets, a comma between texts, the texts.
   let length = 2 + Math.max(0, texts.length - 1);
   for (const text of texts) length += text.length;
   const block = Buffer.allocUnsafe(length);
   let at = 0;
-  block[at++] = 0x5b;
+  block[at++] = openBracket;
   texts.forEach((text, i) => {
     if (i > 0) block[at++] = comma;
     block.set(text, at);
     at += text.length;
   });
-  block[at] = 0x5d;
+  block[at] = closeBracket;
   return block;
 }
 
