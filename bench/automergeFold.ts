@@ -1,6 +1,7 @@
 import * as Automerge from '@automerge/automerge';
 import type { LedgerRecord } from '../ledger/types.js';
 import type { RetailEventData } from '../retail/eventData.js';
+import { keyList } from '../projections/entityKeys.js';
 import { ProjectionRouting } from '../projections/routing.js';
 import { recentlyViewedSize, retailProjections } from '../retail/projections.js';
 
@@ -22,7 +23,7 @@ export class AutomergeRetailFold {
   fold(record: LedgerRecord): void {
     for (const definition of this.routing.projectionsFor(record.stream, record.event.type)) {
       const update = updaters[definition.name]!;
-      for (const key of definition.keysOf(record.event)) {
+      for (const key of keyList(definition.keysOf(record.event))) {
         const id = `${definition.name}/${key}`;
         const doc = this.docs.get(id) ?? Automerge.from<Fields>(initial(definition.name));
         this.docs.set(id, Automerge.change(doc, (d) => update(d, record, key)));

@@ -1,6 +1,7 @@
 import { frontierAdvance, frontierHas, positionKey, type Frontier } from '../crdt/index.js';
 import { identityOf } from '../ledger/appendPlan.js';
 import type { LedgerRecord } from '../ledger/types.js';
+import { keyList } from './entityKeys.js';
 import type { RecentIds } from './recentIds.js';
 import type { DeadLetter, EntityRecord, FoldContext, ProjectionDefinition } from './types.js';
 
@@ -129,7 +130,7 @@ export class CommitWindow {
     for (const definition of this.definitionsOf(record.stream, record.event.type)) {
       let keys: readonly string[];
       try {
-        keys = definition.keysOf(record.event);
+        keys = keyList(definition.keysOf(record.event));
       } catch (keysError) {
         targets.push({ definition, keysError });
         continue;

@@ -15,6 +15,12 @@ interface StreamRoute {
   shards: Context[];
 }
 
+function foldInto(definition: ProjectionDefinition, states: Map<string, unknown>, key: string, record: LedgerRecord, context: FoldContext): void {
+  const state = states.get(key);
+  const folded = definition.fold(state ?? definition.initial(key), record.event, key, context);
+  if (folded !== state) states.set(key, folded);
+}
+
 /**
  * Entity states held in memory and folded record by record with no I/O, no checkpoint and
  * no dedup: the caller supplies each record once. For offline work that wants raw speed
@@ -37,11 +43,9 @@ export class EntityStates {
     const context = route.shards[record.shard] ?? (route.shards[record.shard] = { position: positionKey(record.stream, record.shard), seq: '' });
     context.seq = record.seq;
     for (const { definition, states } of targets) {
-      for (const key of definition.keysOf(record.event)) {
-        const state = states.get(key);
-        const folded = definition.fold(state ?? definition.initial(key), record.event, key, context);
-        if (folded !== state) states.set(key, folded);
-      }
+      const keys = definition.keysOf(record.event);
+      if (typeof keys === 'string') foldInto(definition, states, keys, record, context);
+      else for (const key of keys) foldInto(definition, states, key, record, context);
     }
   }
 

@@ -25,7 +25,7 @@ import {
   type TopK,
 } from '../crdt/index.js';
 import type { CloudEvent } from '../ledger/types.js';
-import type { ProjectionDefinition } from '../projections/types.js';
+import type { EntityKeys, ProjectionDefinition } from '../projections/types.js';
 import { dataOf, stampOf, type OrderLine, type ProductCreated } from './events.js';
 
 /*
@@ -71,7 +71,7 @@ export const recentlyViewedSize = 10;
 export const productProjection: ProjectionDefinition<ProductState> = {
   name: 'product',
   streams: ['product'],
-  keysOf: (event) => [event.subject],
+  keysOf: (event) => event.subject,
   initial: () => ({ prices: [], attributes: lwwMap(), images: [], discontinued: false }),
   fold(state, event) {
     switch (event.type) {
@@ -120,7 +120,7 @@ export const productViewsProjection: ProjectionDefinition<PnCounter> = {
   name: 'productViews',
   streams: ['customer'],
   types: ['retail.customer.product-viewed'],
-  keysOf: (event) => [dataOf<{ sku: string }>(event).sku],
+  keysOf: (event) => dataOf<{ sku: string }>(event).sku,
   initial: () => pnCounter(),
   fold(state, _event, _key, context) {
     counterAdd(state, context.position, 1);
@@ -137,7 +137,7 @@ export const customerProjection: ProjectionDefinition<CustomerState> = {
   name: 'customer',
   streams: ['customer'],
   types: ['retail.cart.item-added', 'retail.cart.item-removed', 'retail.customer.product-viewed'],
-  keysOf: (event) => [event.subject],
+  keysOf: (event) => event.subject,
   initial: () => ({ cart: dict<PnCounter>(), recent: topK(recentlyViewedSize) }),
   fold(state, event, _key, context) {
     const data = dataOf<{ sku: string; quantity: number }>(event);
@@ -162,7 +162,7 @@ export const orderProjection: ProjectionDefinition<OrderState> = {
   name: 'order',
   streams: ['customer'],
   types: ['retail.order.placed'],
-  keysOf: (event) => [dataOf<{ orderId: string }>(event).orderId],
+  keysOf: (event) => dataOf<{ orderId: string }>(event).orderId,
   initial: () => ({}),
   fold(state, event) {
     const data = dataOf<{ customerId: string; lines: OrderLine[] }>(event);
@@ -176,7 +176,7 @@ export const orderProjection: ProjectionDefinition<OrderState> = {
 export const salespersonProjection: ProjectionDefinition<SalespersonState> = {
   name: 'salesperson',
   streams: ['salesperson'],
-  keysOf: (event) => [event.subject],
+  keysOf: (event) => event.subject,
   initial: () => ({ assisted: [] }),
   fold(state, event) {
     if (event.type === 'retail.salesperson.registered') {
@@ -199,7 +199,7 @@ function indexProjection(
   name: string,
   stream: string,
   types: readonly string[],
-  keysOf: (event: CloudEvent) => readonly string[],
+  keysOf: (event: CloudEvent) => EntityKeys,
   memberOf: (event: CloudEvent) => string,
 ): ProjectionDefinition<IndexState> {
   return {
@@ -220,7 +220,7 @@ export const categoryProductsProjection = indexProjection(
   'categoryProducts',
   'product',
   ['retail.product.created', 'retail.product.category-changed'],
-  (event) => [dataOf<{ category: string }>(event).category],
+  (event) => dataOf<{ category: string }>(event).category,
   (event) => dataOf<{ sku: string }>(event).sku,
 );
 
@@ -231,7 +231,7 @@ export const skuOrdersProjection = indexProjection(
   // Each sku once, however many lines name it.
   (event) => {
     const lines = dataOf<{ lines: OrderLine[] }>(event).lines;
-    return lines.length === 1 ? [lines[0]!.sku] : [...new Set(lines.map((line) => line.sku))];
+    return lines.length === 1 ? lines[0]!.sku : [...new Set(lines.map((line) => line.sku))];
   },
   (event) => dataOf<{ orderId: string }>(event).orderId,
 );
@@ -240,7 +240,7 @@ export const storeStaffProjection = indexProjection(
   'storeStaff',
   'salesperson',
   ['retail.salesperson.registered'],
-  (event) => [dataOf<{ store: string }>(event).store],
+  (event) => dataOf<{ store: string }>(event).store,
   (event) => dataOf<{ salespersonId: string }>(event).salespersonId,
 );
 
