@@ -34,8 +34,8 @@ describe('foldline load against a real server', () => {
     expect(report.latencyMs.p90).toBeLessThanOrEqual(report.latencyMs.p99);
     expect(report.latencyMs.p99).toBeLessThanOrEqual(report.latencyMs.max);
     expect(report.throughput.eventsPerSecond).toBeGreaterThan(0);
+    // Pushes may be fewer than appends: two appends to one cart folded together are one push.
     expect(report.throughput.pushesPerSecond).toBeGreaterThan(0);
-    expect(report.pushes).toBeGreaterThanOrEqual(report.appends.acknowledged);
   };
 
   it('records a latency for every acknowledged cart append over HTTP', async () => {
