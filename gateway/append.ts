@@ -81,7 +81,12 @@ export class Appender {
     const { views, guard } = this.deps;
     if (awaited.length > maxAwaitTargets) throw badAwait(`at most ${maxAwaitTargets} views may be awaited`);
     for (const { view, key } of awaited) {
-      if (!views.hasView(view)) throw new FoldlineError('unknown_view', `no view named ${JSON.stringify(view)}`, { status: 404, path: '/await' });
+      try {
+        views.checkViewKey(view, key);
+      } catch (error) {
+        // The same refusal, pointing at the parameter that named the view key.
+        throw error instanceof FoldlineError ? new FoldlineError(error.code, error.message, { status: error.status, path: '/await' }) : error;
+      }
       guard.checkRead(principal, view, key);
     }
   }

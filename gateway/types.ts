@@ -21,7 +21,8 @@ export interface GatewayViews {
    * `not_caught_up` after `waitMs`), then with every new value; resolves to the unsubscribe function.
    */
   subscribe(view: string, key: string, listener: (value: ViewValue) => void, options: { after?: Frontier; waitMs?: number }): Promise<() => void>;
-  hasView(name: string): boolean;
+  /** Throws what a read would for the view's name (404 `unknown_view`) or the key (the view's refusal). */
+  checkViewKey(view: string, key: string): void;
   /** Everything folded so far. */
   frontier(): Frontier;
 }

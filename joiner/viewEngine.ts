@@ -69,8 +69,9 @@ export class ViewEngine {
     this.detach = options.source.onCommit((change) => this.applyCommit(change));
   }
 
-  hasView(name: string): boolean {
-    return this.definitions.has(name);
+  /** Throws what a read of this view key would for its name or key, before any work. */
+  checkViewKey(view: string, key: string): void {
+    this.definition(view, key);
   }
 
   /**

@@ -1,5 +1,7 @@
 import { compareStrings, counterValue, type PnCounter, formatTime, historyAsOf, historyLatest, lwwMapValues } from '../crdt/index.js';
 import type { Lookup, ViewDefinition } from '../joiner/types.js';
+import { FoldlineError } from '../ledger/errors.js';
+import { limits } from './eventSchemas.js';
 import type { OrderLine } from './events.js';
 import type { CustomerState, IndexState, OrderState, ProductState, SalespersonState } from './projections.js';
 
@@ -7,6 +9,17 @@ import type { CustomerState, IndexState, OrderState, ProductState, SalespersonSt
  * The six retail views of DESIGN.md, each a pure function of entity states. Sorting uses
  * plain string order; money is integer cents.
  */
+
+/**
+ * Every view key is an entity id (customer, sku, category, store), which events give as 1 to
+ * `limits.text` characters: a longer one can name nothing, and is refused before it is read.
+ */
+function checkEntityKey(key: string): void {
+  // `length` counts UTF-16 units, at least the characters: count those only when it is over.
+  if (key.length === 0 || (key.length > limits.text && [...key].length > limits.text)) {
+    throw new FoldlineError('bad_key', `a view key is an id of 1 to ${limits.text} characters`, { status: 400, path: '/key' });
+  }
+}
 
 const product = (lookup: Lookup, sku: string): ProductState | undefined => lookup.get<ProductState>('product', sku);
 const members = (lookup: Lookup, index: string, key: string): IndexState => lookup.get<IndexState>(index, key) ?? [];
@@ -35,6 +48,7 @@ function priceAsOf(lookup: Lookup, sku: string, time: number): number | undefine
 
 export const productView: ViewDefinition = {
   name: 'product',
+  checkKey: checkEntityKey,
   compute(sku, lookup) {
     const state = product(lookup, sku);
     if (!isCreated(state)) return null;
@@ -60,6 +74,7 @@ export const productView: ViewDefinition = {
 
 export const catalogView: ViewDefinition = {
   name: 'catalog',
+  checkKey: checkEntityKey,
   compute(category, lookup) {
     const products = [];
     for (const sku of members(lookup, 'categoryProducts', category)) {
@@ -74,6 +89,7 @@ export const catalogView: ViewDefinition = {
 
 export const cartView: ViewDefinition = {
   name: 'cart',
+  checkKey: checkEntityKey,
   compute(customerId, lookup) {
     const cart = lookup.get<CustomerState>('customer', customerId)?.cart ?? {};
     const lines = [];
@@ -95,6 +111,7 @@ export const cartView: ViewDefinition = {
 
 export const recentlyViewedView: ViewDefinition = {
   name: 'recently-viewed',
+  checkKey: checkEntityKey,
   compute(customerId, lookup) {
     const recent = lookup.get<CustomerState>('customer', customerId)?.recent.items ?? [];
     const items = recent.map(([sku, viewedAt]) => {
@@ -107,6 +124,7 @@ export const recentlyViewedView: ViewDefinition = {
 
 export const salesByShadeView: ViewDefinition = {
   name: 'sales-by-shade',
+  checkKey: checkEntityKey,
   compute(category, lookup) {
     const shades = new Map<string, { shade: string; units: number; revenue: number; unpricedUnits: number }>();
     for (const sku of members(lookup, 'categoryProducts', category)) {
@@ -133,6 +151,7 @@ export const salesByShadeView: ViewDefinition = {
 
 export const leaderboardView: ViewDefinition = {
   name: 'leaderboard',
+  checkKey: checkEntityKey,
   compute(store, lookup) {
     const salespeople = [];
     for (const salespersonId of members(lookup, 'storeStaff', store)) {

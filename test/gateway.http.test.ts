@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { positionKey } from '../crdt/index.js';
 import { encodeToken } from '../ledger/token.js';
-import { note, startNotesServer, type NotesServer } from './support/notesGateway.js';
+import { maxNotesKey, note, startNotesServer, type NotesServer } from './support/notesGateway.js';
 
 /* The HTTP gateway against a real server on a free port, over the generic notes domain (test/support/notesGateway.ts). */
 
@@ -249,6 +249,10 @@ describe('GET /v1/views/{view}/{key}', () => {
 
   it('answers an unknown view 404 unknown_view', async () => {
     await expectError(get('/v1/views/nope/k'), 404, { code: 'unknown_view' });
+  });
+
+  it("answers a key the view refuses with the view's error", async () => {
+    await expectError(get(`/v1/views/notes/${'k'.repeat(maxNotesKey + 1)}`), 400, { code: 'bad_key', path: '/key' });
   });
 
   it('keeps a server healthy when a client leaves during a wait', async () => {

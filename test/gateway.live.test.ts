@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frontierCovers, positionKey } from '../crdt/index.js';
 import { decodeToken, encodeToken } from '../ledger/token.js';
 import { LiveClient, type ServerFrame } from './support/liveClient.js';
-import { note, notesStream, startNotesServer, type NotesServer } from './support/notesGateway.js';
+import { maxNotesKey, note, notesStream, startNotesServer, type NotesServer } from './support/notesGateway.js';
 import { cartChange, productCreated, startRetailServer } from './support/retailGateway.js';
 
 /*
@@ -181,6 +181,7 @@ describe('bad and abusive clients', () => {
     [{ op: 'append', events: 'nope' }, 'bad_frame'],
     [{ op: 'append', events: [], await: ['no-slash'] }, 'bad_await'],
     [{ op: 'subscribe', view: 'nope', key: 'k' }, 'unknown_view'],
+    [{ op: 'subscribe', view: 'notes', key: 'k'.repeat(maxNotesKey + 1) }, 'bad_key'],
   ];
 
   it('answers each bad message with an error frame (with its ref when usable) and stays open', async () => {

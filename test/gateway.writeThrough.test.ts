@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frontierCovers } from '../crdt/index.js';
 import { decodeToken } from '../ledger/token.js';
-import { note, startNotesServer, type NotesServer } from './support/notesGateway.js';
+import { maxNotesKey, note, startNotesServer, type NotesServer } from './support/notesGateway.js';
 
 /* Write-through appends: `POST /v1/events?await=view/key` answers once the views reflect the append. */
 
@@ -44,6 +44,7 @@ describe('POST /v1/events?await=', () => {
       ['?await=notes/', 400, 'bad_await'],
       ['?await=/k', 400, 'bad_await'],
       ['?await=nothing/k', 404, 'unknown_view'],
+      [`?await=notes/${'k'.repeat(maxNotesKey + 1)}`, 400, 'bad_key'],
       [`?${Array.from({ length: 17 }, (_, i) => `await=notes/k${i}`).join('&')}`, 400, 'bad_await'],
       ['?await=notes/wt-refused&wait=soon', 400, 'bad_wait'],
     ] as const) {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { lwwWrite, parseTime, type Lww } from '../crdt/index.js';
+import { FoldlineError } from '../ledger/errors.js';
 import { decodeToken, encodeToken } from '../ledger/token.js';
 import { MemoryLedger } from '../ledger/memoryLedger.js';
 import type { CloudEvent } from '../ledger/types.js';
@@ -136,6 +137,27 @@ describe('ViewEngine', () => {
   it('names unknown views with a 404 code', async () => {
     const { engine } = setup();
     await expect(engine.read('nope', 'a')).rejects.toMatchObject({ code: 'unknown_view', status: 404 });
+  });
+
+  it("refuses a key the view's checkKey refuses, before computing anything", async () => {
+    const { runtime } = setup();
+    const checked: ViewDefinition = {
+      ...joined,
+      name: 'checked',
+      checkKey(key) {
+        if (key.startsWith('!')) throw new FoldlineError('bad_key', 'no key starts with !', { status: 400, path: '/key' });
+      },
+    };
+    const engine = new ViewEngine({ source: runtime, views: [checked] });
+    cleanup.push(() => engine.close());
+    const refusal = { code: 'bad_key', status: 400, path: '/key' };
+    expect(() => engine.checkViewKey('checked', '!a')).toThrow(expect.objectContaining(refusal));
+    expect(() => engine.checkViewKey('nope', 'a')).toThrow(expect.objectContaining({ code: 'unknown_view', status: 404 }));
+    await expect(engine.read('checked', '!a')).rejects.toMatchObject(refusal);
+    await expect(engine.subscribe('checked', '!a', () => {})).rejects.toMatchObject(refusal);
+    expect(computed).toEqual([]);
+    engine.checkViewKey('checked', 'a');
+    expect((await engine.read('checked', 'a')).value).toMatchObject({ key: 'a' });
   });
 
   it('reads an entity changed without its record again, and releases what it drops', async () => {

@@ -67,6 +67,19 @@ describe('bad input to the retail service', () => {
     });
   }
 
+  it('refuses a view key no event can have (over 200 characters) with 400 bad_key, on reads and write-throughs', async () => {
+    const long = 'c'.repeat(201);
+    const read = await fetch(`${service.url}/v1/views/cart/${long}`);
+    expect([read.status, (await read.json()).error]).toEqual([400, { code: 'bad_key', message: 'a view key is an id of 1 to 200 characters', path: '/key' }]);
+    const before = encodeToken(await service.ledger.head());
+    const response = await fetch(`${service.url}/v1/events?await=cart/${long}`, { method: 'POST', headers: { 'content-type': 'application/cloudevents-batch+json' }, body: JSON.stringify([good()]) });
+    expect([response.status, (await response.json()).error]).toMatchObject([400, { code: 'bad_key', path: '/await' }]);
+    expect(encodeToken(await service.ledger.head())).toBe(before);
+    // 200 characters, 400 UTF-16 units: an id events may carry.
+    const emoji = await fetch(`${service.url}/v1/views/cart/${encodeURIComponent('😀'.repeat(200))}`);
+    expect(emoji.status).toBe(200);
+  });
+
   it('names the index of the bad event in a batch', async () => {
     const { answer } = await post(JSON.stringify([good(), { ...good(), time: 'yesterday' }]));
     expect(answer.error).toMatchObject({ code: 'bad_time', index: 1, path: '/time' });

@@ -1,6 +1,7 @@
 import type { Frontier } from '../../crdt/index.js';
 import type { GatewayViews } from '../../gateway/types.js';
 import type { ViewValue } from '../../joiner/types.js';
+import { FoldlineError } from '../../ledger/errors.js';
 
 type Listener = (value: ViewValue) => void;
 
@@ -37,8 +38,8 @@ export class DrivenViews implements GatewayViews {
     return () => listeners.delete(listener);
   }
 
-  hasView(name: string): boolean {
-    return name === this.view;
+  checkViewKey(view: string): void {
+    if (view !== this.view) throw new FoldlineError('unknown_view', `no view named ${JSON.stringify(view)}`, { status: 404, path: '/view' });
   }
 
   frontier(): Frontier {

@@ -50,8 +50,14 @@ export interface NotesValue {
   texts: string[];
 }
 
+/** Subjects of notes are at most this long: a longer view key is refused. */
+export const maxNotesKey = 64;
+
 const notesView: ViewDefinition<NotesValue> = {
   name: 'notes',
+  checkKey(key) {
+    if (key.length > maxNotesKey) throw new FoldlineError('bad_key', `notes keys are at most ${maxNotesKey} characters`, { status: 400, path: '/key' });
+  },
   compute: (key, lookup) => ({ subject: key, texts: lookup.get<string[]>(notesStream, key) ?? [] }),
 };
 
