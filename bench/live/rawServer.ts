@@ -4,6 +4,9 @@ interface Client {
   key: string;
   /** The newest unsent value, if any: framed when sent, as the gateway does. */
   pending?: { value: unknown };
+  /** In the next flush's list. */
+  due?: boolean;
+  closed?: boolean;
 }
 
 export interface RawServer {
@@ -16,11 +19,12 @@ export interface RawServer {
 /**
  * A bare uWebSockets.js server speaking just enough of `/v1/live` for the bench: a subscribe
  * frame binds the socket to its key and answers the first value; values go out as view frames
- * under the same backpressure rule and once-per-tick corked flush as the gateway's.
+ * under the same backpressure rule and once-per-tick corked flush as the gateway's, with the
+ * same care for V8's heap (no Set whose entries come and go: see gateway/live/connection.ts).
  */
 export async function startRawServer(options: { token: string; initial: (key: string) => unknown; backpressureBytes: number }): Promise<RawServer> {
   const sockets = new Map<string, uWS.WebSocket<Client>>();
-  const dirty = new Set<uWS.WebSocket<Client>>();
+  let due: Array<uWS.WebSocket<Client>> = [];
   const frame = (key: string, value: unknown): string => JSON.stringify({ op: 'view', view: 'cart', key, token: options.token, value });
   const flush = (ws: uWS.WebSocket<Client>): void => {
     const client = ws.getUserData();
@@ -30,8 +34,13 @@ export async function startRawServer(options: { token: string; initial: (key: st
     ws.cork(() => ws.send(text));
   };
   const flushAll = (): void => {
-    for (const ws of dirty) flush(ws);
-    dirty.clear();
+    const flushing = due;
+    due = [];
+    for (const ws of flushing) {
+      const client = ws.getUserData();
+      client.due = false;
+      if (!client.closed) flush(ws);
+    }
   };
   const app = uWS.App().ws<Client>('/v1/live', {
     compression: uWS.DISABLED,
@@ -44,8 +53,9 @@ export async function startRawServer(options: { token: string; initial: (key: st
     },
     drain: flush,
     close: (ws) => {
-      sockets.delete(ws.getUserData().key);
-      dirty.delete(ws);
+      const client = ws.getUserData();
+      client.closed = true;
+      sockets.delete(client.key);
     },
   });
   const listen = await new Promise<uWS.us_listen_socket>((resolve, reject) =>
@@ -56,9 +66,12 @@ export async function startRawServer(options: { token: string; initial: (key: st
     publish(key, value) {
       const ws = sockets.get(key);
       if (!ws) return;
-      ws.getUserData().pending = { value };
-      if (dirty.size === 0) queueMicrotask(flushAll);
-      dirty.add(ws);
+      const client = ws.getUserData();
+      client.pending = { value };
+      if (client.due) return;
+      client.due = true;
+      if (due.length === 0) queueMicrotask(flushAll);
+      due.push(ws);
     },
     close() {
       uWS.us_listen_socket_close(listen);

@@ -32,11 +32,12 @@ const path = '/v1/live';
  */
 export function registerLiveRoute(app: TemplatedApp, options: LiveRouteOptions): void {
   const { guard, origins, metrics, limits, logger } = options;
-  const dirty = new Set<LiveConnection>();
+  // An array, not a Set: see LiveConnection on long-lived Sets whose entries come and go.
+  let due: LiveConnection[] = [];
   const flushAll = (): void => {
-    // Cleared first: a flush that throws must not leave connections marked with no flush to come.
-    const connections = [...dirty];
-    dirty.clear();
+    // Taken first: a flush that throws must not leave connections marked with no flush to come.
+    const connections = due;
+    due = [];
     // No closure per connection: this runs for every socket with news, once per tick.
     const frames = new FrameCache();
     for (const connection of connections) {
@@ -50,8 +51,8 @@ export function registerLiveRoute(app: TemplatedApp, options: LiveRouteOptions):
   const dependencies: ConnectionDependencies = {
     ...options,
     scheduleFlush(connection) {
-      if (dirty.size === 0) queueMicrotask(flushAll);
-      dirty.add(connection);
+      if (due.length === 0) queueMicrotask(flushAll);
+      due.push(connection);
     },
   };
   app.ws<SocketData>(path, {
@@ -75,12 +76,8 @@ export function registerLiveRoute(app: TemplatedApp, options: LiveRouteOptions):
         else ws.getUserData().connection?.receive(message, isBinary);
       }),
     drain: (ws) => guarded(logger, 'live drain', () => ws.getUserData().connection?.flush(new FrameCache())),
-    close: (ws) =>
-      guarded(logger, 'live close', () => {
-        const { connection } = ws.getUserData();
-        if (connection) dirty.delete(connection);
-        connection?.closedBySocket();
-      }),
+    // A closed connection still due for a flush is skipped by it.
+    close: (ws) => guarded(logger, 'live close', () => ws.getUserData().connection?.closedBySocket()),
   });
 }
 
