@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --initial-old-space-size=256
+#!/usr/bin/env -S node --initial-old-space-size=256 --no-allocation-site-pretenuring
 // Runs the TypeScript CLI directly through tsx: there is no build step.
 import { register } from 'tsx/esm/api';
 
