@@ -15,6 +15,7 @@ import { encodeToken } from '../../ledger/token.js';
 import { MemoryLedger } from '../../ledger/memoryLedger.js';
 import { validateBatch } from '../../retail/schemas.js';
 import { retailRouter, retailStreams } from '../../retail/streams.js';
+import { collectGarbage } from '../gc.js';
 import { appendModes, type AppendMode } from '../load/appenders.js';
 import { cartPayloads } from '../live/cartPayloads.js';
 import { PushClients } from '../live/clientProcess.js';
@@ -49,10 +50,16 @@ const bin = fileURLToPath(new URL('../../bin/foldline.js', import.meta.url));
 export default async function live(args: string[]): Promise<BenchReport> {
   const seconds = Number(args[0] ?? loadSeconds);
   const runs = [];
-  for (const via of appendModes) runs.push({ via, ...(await effectAfterCause(seconds, via)) });
+  // Each part starts on a collected heap: a server the process ran before leaves its garbage
+  // to the next part's major GCs (over WebSockets, second: p99 30-35 ms without, 20-28 with).
+  for (const via of appendModes) {
+    collectGarbage();
+    runs.push({ via, ...(await effectAfterCause(seconds, via)) });
+  }
   const catalog = catalogEvents(1, catalogProducts);
   const payload = cartPayloads(catalog);
   const keys = Array.from({ length: subscribers }, (_, i) => `c-${i}`);
+  collectGarbage();
   const { gateway, raw } = await comparePushes(keys, payload, runs[0]!.frontier);
   const rows: BenchRow[] = runs.flatMap(({ via, load, eventLoop }): BenchRow[] => {
     const l = load.latencyMs;
@@ -101,11 +108,15 @@ async function effectAfterCause(seconds: number, via: AppendMode): Promise<{ loa
   }
 }
 
-/** `foldline load … --json` in its own process; its progress lines pass through to stderr. */
+/**
+ * `foldline load … --json` in its own process, with the node flags its command line gives it
+ * (its own GC pauses would count in the latencies it measures); its progress lines pass
+ * through to stderr.
+ */
 function runLoadProcess(url: string, seconds: number, via: AppendMode): Promise<LoadReport> {
   const child = spawn(
     process.execPath,
-    [bin, 'load', '--url', url, '--scenario', 'cart', '--rate', String(rate), '--duration', String(seconds), '--warmup', String(warmupSeconds), '--subscribers', String(subscribers), '--catalog', String(catalogProducts), '--append', via, '--json'],
+    [...serviceNodeFlags, bin, 'load', '--url', url, '--scenario', 'cart', '--rate', String(rate), '--duration', String(seconds), '--warmup', String(warmupSeconds), '--subscribers', String(subscribers), '--catalog', String(catalogProducts), '--append', via, '--json'],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let output = '';
