@@ -31,7 +31,8 @@ class RecordingSocket implements LiveSocket {
   end(): void {}
 }
 
-async function connection() {
+/** A connection subscribed to `keys`, their first values sent and forgotten. */
+async function connection(keys: readonly string[]) {
   const socket = new RecordingSocket();
   const views = new DrivenViews('cart', () => 0, frontier());
   let flushesAsked = 0;
@@ -51,16 +52,15 @@ async function connection() {
   };
   const unsubscribe = (key: string): void => live.receive(new TextEncoder().encode(JSON.stringify({ op: 'unsubscribe', view: 'cart', key })).buffer as ArrayBuffer, false);
   const flush = (): void => live.flush(new FrameCache());
+  for (const key of keys) await subscribe(key);
+  flush();
+  socket.sent.length = 0;
   return { socket, views, live, subscribe, unsubscribe, flush, flushesAsked: () => flushesAsked };
 }
 
 describe('a live connection’s pending values', () => {
   it('sends the newest value of each subscription, in the order they first became pending, and asks for one flush at a time', async () => {
-    const c = await connection();
-    await c.subscribe('a');
-    await c.subscribe('b');
-    c.flush();
-    c.socket.sent.length = 0;
+    const c = await connection(['a', 'b']);
     const asked = c.flushesAsked();
     c.views.publish('b', 1);
     c.views.publish('a', 1);
@@ -76,10 +76,7 @@ describe('a live connection’s pending values', () => {
   });
 
   it('holds the rest back while the socket is over its buffer limit, then sends them in order', async () => {
-    const c = await connection();
-    for (const key of ['a', 'b', 'c']) await c.subscribe(key);
-    c.flush();
-    c.socket.sent.length = 0;
+    const c = await connection(['a', 'b', 'c']);
     for (const key of ['a', 'b', 'c']) c.views.publish(key, 1);
     const send = c.socket.send.bind(c.socket);
     // The first send fills the buffer.
@@ -101,11 +98,7 @@ describe('a live connection’s pending values', () => {
   });
 
   it('drops the pending value of an unsubscribed view, and a new subscription to it gets only its own values', async () => {
-    const c = await connection();
-    await c.subscribe('a');
-    await c.subscribe('b');
-    c.flush();
-    c.socket.sent.length = 0;
+    const c = await connection(['a', 'b']);
     c.views.publish('a', 1);
     c.views.publish('b', 1);
     c.unsubscribe('a');
@@ -122,8 +115,7 @@ describe('a live connection’s pending values', () => {
   });
 
   it('sends nothing once the socket has closed', async () => {
-    const c = await connection();
-    await c.subscribe('a');
+    const c = await connection(['a']);
     c.views.publish('a', 1);
     c.live.closedBySocket();
     c.flush();
