@@ -140,7 +140,8 @@ export class LiveConnection {
       this.socket.send(frames.frameOf(value));
       sent++;
     }
-    this.sendQueue = next === queue.length ? [] : queue.slice(next);
+    // What waits keeps its order; dropped subscriptions leave, so the queue stays within the subscriptions.
+    this.sendQueue = next === queue.length ? [] : queue.slice(next).filter((subscription) => subscription.pending !== undefined);
     this.deps.metrics.livePushes.inc(sent);
   }
 
