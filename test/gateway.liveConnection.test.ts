@@ -45,12 +45,13 @@ async function connection(keys: readonly string[]) {
     logger: pino({ level: 'silent' }),
     scheduleFlush: () => flushesAsked++,
   });
+  const receive = (op: string, key: string): void => live.receive(new TextEncoder().encode(JSON.stringify({ op, view: 'cart', key })).buffer as ArrayBuffer, false);
   const subscribe = async (key: string): Promise<void> => {
-    live.receive(new TextEncoder().encode(JSON.stringify({ op: 'subscribe', view: 'cart', key })).buffer as ArrayBuffer, false);
+    receive('subscribe', key);
     // The views answer the subscription after an await.
     await new Promise((resolve) => setImmediate(resolve));
   };
-  const unsubscribe = (key: string): void => live.receive(new TextEncoder().encode(JSON.stringify({ op: 'unsubscribe', view: 'cart', key })).buffer as ArrayBuffer, false);
+  const unsubscribe = (key: string): void => receive('unsubscribe', key);
   const flush = (): void => live.flush(new FrameCache());
   for (const key of keys) await subscribe(key);
   flush();

@@ -69,9 +69,9 @@ export class FrameCache {
  * Nothing here throws into uWebSockets.js: every failure becomes an error frame.
  *
  * The push path adds and removes no Map or Set entries: a long-lived Map or Set whose entries
- * come and go gets each new hash table allocated in V8's old space, so at every push it made
- * garbage only a major GC frees (gateway pushes cost up to half as much CPU again as a bare
- * server's). Pending values live on their subscriptions and the send order in an array.
+ * come and go gets each new hash table allocated in V8's old space, so every push made garbage
+ * only a major GC frees (34–42 MB per 3 s of pushes to 500 clients in the live bench). Pending
+ * values live on their subscriptions and the send order in an array.
  */
 export class LiveConnection {
   private readonly subscriptions = new Map<string, Subscription>();
