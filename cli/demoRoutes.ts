@@ -1,6 +1,6 @@
+import { FoldlineError } from '../base/errors.js';
 import { signToken } from '../gateway/auth/jwt.js';
 import type { ExtraRoute } from '../gateway/types.js';
-import { FoldlineError } from '../ledger/errors.js';
 import { categoryTemplates, extraCategories, stores } from '../retail/trafficVocabulary.js';
 
 /** A demo session lasts a working day. */
@@ -28,7 +28,7 @@ export function demoSignInRoute(secret: string | undefined): ExtraRoute {
     async handle({ body }) {
       const customerId = (body as { customerId?: unknown } | undefined)?.customerId;
       if (typeof customerId !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(customerId)) {
-        throw new FoldlineError('bad_customer', 'customerId must be 1 to 64 letters, digits, ".", "_" or "-"', { status: 400, path: '/customerId' });
+        throw new FoldlineError('bad_customer', 'customerId must be 1 to 64 letters, digits, ".", "_" or "-"', { path: '/customerId' });
       }
       const token = secret === undefined ? null : await signToken(secret, { sub: customerId, role: 'customer' }, demoTokenSeconds);
       return { token, customerId };

@@ -1,6 +1,6 @@
-import { FoldlineError } from '../ledger/errors.js';
-import { encodeToken } from '../ledger/token.js';
+import { FoldlineError } from '../base/errors.js';
 import type { Frontier } from '../crdt/index.js';
+import { encodeToken } from '../ledger/token.js';
 import type { AppendResult, Ledger, Receipt } from '../ledger/types.js';
 import type { AccessGuard } from './auth/guard.js';
 import type { DecodedEvents } from './http/cloudevents.js';
@@ -29,9 +29,7 @@ export class WriteThroughTimeout extends FoldlineError {
     readonly appended: Appended,
     cause: FoldlineError,
   ) {
-    super('not_caught_up', `the append is durable (see receipts and token) but the awaited views did not reflect it in time: ${cause.message}`, {
-      status: 503,
-      cause,
+    super('not_caught_up', `the append is durable (see receipts and token) but the awaited views did not reflect it in time: ${cause.message}`, { cause,
     });
   }
 }
@@ -85,7 +83,7 @@ export class Appender {
         views.checkViewKey(view, key);
       } catch (error) {
         // The same refusal, pointing at the parameter that named the view key.
-        throw error instanceof FoldlineError ? new FoldlineError(error.code, error.message, { status: error.status, path: '/await' }) : error;
+        throw error instanceof FoldlineError ? new FoldlineError(error.code, error.message, { path: '/await' }) : error;
       }
       guard.checkRead(principal, view, key);
     }
@@ -126,5 +124,5 @@ export function parseAwaitTargets(values: readonly unknown[]): AwaitTarget[] {
 }
 
 function badAwait(message: string): FoldlineError {
-  return new FoldlineError('bad_await', message, { status: 400, path: '/await' });
+  return new FoldlineError('bad_await', message, { path: '/await' });
 }

@@ -1,5 +1,5 @@
 import uWS from 'uwebsockets';
-import { FoldlineError } from '../ledger/errors.js';
+import { FoldlineError } from '../base/errors.js';
 import { Appender } from './append.js';
 import { AccessGuard } from './auth/guard.js';
 import { checkListenAddress } from './auth/listenAddress.js';
@@ -46,7 +46,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
     app.listen(options.host, options.port, (socket) => {
       if (socket) resolve(socket);
-      else reject(new FoldlineError('listen_failed', `cannot listen on ${options.host}:${options.port}`, { status: 500 }));
+      else reject(new FoldlineError('listen_failed', `cannot listen on ${options.host}:${options.port}`));
     });
   });
   const port = uWS.us_socket_local_port(listenSocket);

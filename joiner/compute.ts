@@ -1,4 +1,4 @@
-import { entityId } from '../projections/entityId.js';
+import { pairKey } from '../base/pairKey.js';
 import type { EntityCache } from './entityCache.js';
 import type { Lookup, ViewDefinition } from './types.js';
 
@@ -26,7 +26,7 @@ export async function computeView(
     const missing: Array<[string, string]> = [];
     const lookup: Lookup = {
       get<S>(namespace: string, entityKey: string): S | undefined {
-        const id = entityId(namespace, entityKey);
+        const id = pairKey(namespace, entityKey);
         dependencies.add(id);
         reads.add(id);
         if (loaded.has(id)) return loaded.get(id) as S | undefined;
@@ -38,6 +38,6 @@ export async function computeView(
     const value = definition.compute(key, lookup);
     if (missing.length === 0) return { value, dependencies };
     const states = await Promise.all(missing.map(([namespace, entityKey]) => cache.load(namespace, entityKey)));
-    missing.forEach(([namespace, entityKey], i) => loaded.set(entityId(namespace, entityKey), states[i]));
+    missing.forEach(([namespace, entityKey], i) => loaded.set(pairKey(namespace, entityKey), states[i]));
   }
 }

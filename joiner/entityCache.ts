@@ -1,5 +1,5 @@
-import { entityId } from '../projections/entityId.js';
-import { LruCache } from '../projections/lruCache.js';
+import { LruCache } from '../base/lruCache.js';
+import { pairKey } from '../base/pairKey.js';
 import type { EntityRecord } from '../projections/types.js';
 import type { CommitChange, EntitySource } from './types.js';
 
@@ -33,7 +33,7 @@ export class EntityCache {
 
   /** Loads an entity into the cache; resolves to its state as of the load or a later commit. */
   load(namespace: string, key: string): Promise<unknown> {
-    const id = entityId(namespace, key);
+    const id = pairKey(namespace, key);
     const pending = this.loading.get(id);
     if (pending) return pending;
     const load = this.source.get(namespace, key).then(
@@ -56,7 +56,7 @@ export class EntityCache {
   /** Applies a commit; returns the ids of the entities it changed. */
   apply(change: CommitChange): string[] {
     return change.entities.map((entity) => {
-      const id = entityId(entity.namespace, entity.key);
+      const id = pairKey(entity.namespace, entity.key);
       const held = this.states.has(id) || this.loading.has(id);
       if (!held) return id;
       // `record` is read only for entities held here: a source may decode it on first read.

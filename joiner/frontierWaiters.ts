@@ -1,5 +1,5 @@
+import { FoldlineError } from '../base/errors.js';
 import { frontierCovers, mergeFrontiers, type Frontier } from '../crdt/index.js';
-import { FoldlineError } from '../ledger/errors.js';
 
 interface Waiter {
   required: Frontier;
@@ -21,9 +21,7 @@ export class FrontierWaiters {
         timer: setTimeout(() => {
           this.waiting.delete(waiter);
           reject(
-            new FoldlineError('not_caught_up', `the views do not reflect the requested token yet (waited ${waitMs} ms)`, {
-              status: 503,
-            }),
+            new FoldlineError('not_caught_up', `the views do not reflect the requested token yet (waited ${waitMs} ms)`, { }),
           );
         }, waitMs),
       };

@@ -1,6 +1,7 @@
+import { FoldlineError } from '../base/errors.js';
+import { LruCache } from '../base/lruCache.js';
+import { pairKey } from '../base/pairKey.js';
 import { frontierCovers, frontiersEqual, type Frontier } from '../crdt/index.js';
-import { FoldlineError } from '../ledger/errors.js';
-import { LruCache } from '../projections/lruCache.js';
 import { computeView, type Computed } from './compute.js';
 import { EntityCache } from './entityCache.js';
 import { FrontierWaiters } from './frontierWaiters.js';
@@ -106,7 +107,7 @@ export class ViewEngine {
   async subscribe(view: string, key: string, listener: ViewListener, options: { after?: Frontier; waitMs?: number } = {}): Promise<() => void> {
     this.definition(view, key);
     if (options.after) await this.waitFor(options.after, options.waitMs ?? 0);
-    const id = viewId(view, key);
+    const id = pairKey(view, key);
     let entry = await this.materialize(view, key);
     // Another computation may have dropped it from the kept set meanwhile.
     while (this.kept.get(id) !== entry) entry = await this.materialize(view, key);
@@ -132,12 +133,12 @@ export class ViewEngine {
 
   close(): void {
     this.detach();
-    this.waiters.failAll(new FoldlineError('closed', 'the view engine is closed', { status: 503 }));
+    this.waiters.failAll(new FoldlineError('closed', 'the view engine is closed'));
   }
 
   private definition(view: string, key: string): ViewDefinition {
     const definition = this.definitions.get(view);
-    if (!definition) throw new FoldlineError('unknown_view', `no view named ${JSON.stringify(view)}`, { status: 404, path: '/view' });
+    if (!definition) throw new FoldlineError('unknown_view', `no view named ${JSON.stringify(view)}`, { path: '/view' });
     definition.checkKey?.(key);
     return definition;
   }
@@ -148,7 +149,7 @@ export class ViewEngine {
 
   /** The kept entry of a view key, computed now unless it is kept and clean. */
   private async materialize(view: string, key: string): Promise<Materialized> {
-    const id = viewId(view, key);
+    const id = pairKey(view, key);
     const kept = this.kept.get(id);
     if (kept && !kept.dirty) {
       // Clean: no input changed since it was computed, so it reflects everything folded.
@@ -256,6 +257,3 @@ export class ViewEngine {
   }
 }
 
-function viewId(view: string, key: string): string {
-  return `${view}\u0000${key}`;
-}

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import { FoldlineError } from '../base/errors.js';
 import { canonicalJson } from '../crdt/index.js';
-import { FoldlineError } from './errors.js';
 import { shardOf } from './shards.js';
 import type { CloudEvent, Receipt, StreamRouter, StreamSpec } from './types.js';
 
@@ -56,9 +56,7 @@ export function planAppend(
     const stream = route(event);
     const shards = shardCounts.get(stream);
     if (shards === undefined) {
-      throw new FoldlineError('unknown_stream', `no stream ${JSON.stringify(stream)} for type ${JSON.stringify(event.type)}`, {
-        status: 400,
-        index,
+      throw new FoldlineError('unknown_stream', `no stream ${JSON.stringify(stream)} for type ${JSON.stringify(event.type)}`, { index,
         path: '/type',
       });
     }
@@ -71,7 +69,7 @@ function conflict(event: CloudEvent, index: number): FoldlineError {
   return new FoldlineError(
     'conflict',
     `event ${JSON.stringify(event.id)} from ${JSON.stringify(event.source)} was already appended with different content`,
-    { status: 409, index, path: '/id' },
+    { index, path: '/id' },
   );
 }
 

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FoldlineError } from './errors.js';
+import { FoldlineError } from '../base/errors.js';
 
 const lockName = 'foldline.lock';
 
@@ -25,9 +25,9 @@ export function lockDirectory(dir: string): () => void {
     }
     const holder = readOwner(file);
     if (holder !== undefined && isAlive(Number(holder))) {
-      throw new FoldlineError('locked', `data directory ${dir} is in use by process ${holder}`, { status: 409 });
+      throw new FoldlineError('locked', `data directory ${dir} is in use by process ${holder}`);
     }
-    if (attempt > 0) throw new FoldlineError('locked', `could not take over the stale lock of data directory ${dir}`, { status: 409 });
+    if (attempt > 0) throw new FoldlineError('locked', `could not take over the stale lock of data directory ${dir}`);
     rmSync(file, { force: true });
   }
 }

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { createHash } from 'node:crypto';
+import { FoldlineError } from '../base/errors.js';
 import { compareSeq, frontier, mergeFrontiers, parsePositionKey, positionKey, isSeq, type Frontier } from '../crdt/index.js';
-import { AppendSignal } from './appendSignal.js';
 import { digestOf, planAppend, receiptsOf, type PlannedAppend, type StoredIdentity } from './appendPlan.js';
+import { AppendSignal } from './appendSignal.js';
 import { lockDirectory } from './dirLock.js';
-import { FoldlineError } from './errors.js';
 import { decodeBlock, encodeBlock, joinBlock } from './recordBlock.js';
 import type { AppendResult, CloudEvent, Ledger, LedgerRecord, Receipt, StreamRouter, StreamSpec } from './types.js';
 
@@ -200,7 +200,7 @@ export class EmbeddedLedger implements Ledger {
     try {
       this.assertWritable();
       if (texts && texts.length !== events.length) {
-        throw new FoldlineError('invalid_texts', `${texts.length} texts were given for ${events.length} events`, { status: 500 });
+        throw new FoldlineError('invalid_texts', `${texts.length} texts were given for ${events.length} events`);
       }
       const plan = planAppend(events, this.streams, this.route, (identity) => this.identityOf(identity));
       group = this.accumulating;
@@ -327,9 +327,7 @@ export class EmbeddedLedger implements Ledger {
       if (group.identities.length > 0) await this.root.batch(() => this.write(group.blocks, group.identities));
     } catch (cause) {
       // Seqs of later groups assume this one landed: refuse every further append.
-      this.failure ??= new FoldlineError('storage_failed', `the ledger at ${this.path} could not commit (${String(cause)}); reopen it`, {
-        status: 503,
-        cause,
+      this.failure ??= new FoldlineError('storage_failed', `the ledger at ${this.path} could not commit (${String(cause)}); reopen it`, { cause,
       });
       group.reject(this.failure);
       return;
@@ -397,25 +395,25 @@ export class EmbeddedLedger implements Ledger {
 
   private positionsOf(stream: string): string[] {
     const shards = this.shardCounts.get(stream);
-    if (shards === undefined) throw new FoldlineError('unknown_stream', `no stream ${JSON.stringify(stream)}`, { status: 404 });
+    if (shards === undefined) throw new FoldlineError('unknown_stream', `no stream ${JSON.stringify(stream)}`);
     return Array.from({ length: shards }, (_, shard) => positionKey(stream, shard));
   }
 
   private position(stream: string, shard: number): string {
     const shards = this.shardCounts.get(stream);
     if (shards === undefined || !Number.isInteger(shard) || shard < 0 || shard >= shards) {
-      throw new FoldlineError('unknown_shard', `no shard ${shard} in stream ${JSON.stringify(stream)}`, { status: 404 });
+      throw new FoldlineError('unknown_shard', `no shard ${shard} in stream ${JSON.stringify(stream)}`);
     }
     return positionKey(stream, shard);
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new FoldlineError('closed', 'the ledger is closed', { status: 503 });
+    if (this.closed) throw new FoldlineError('closed', 'the ledger is closed');
   }
 
   private assertWritable(): void {
-    if (!this.release) throw new FoldlineError('read_only', `this is a reader of the ledger at ${this.path}`, { status: 503 });
-    if (this.closing) throw new FoldlineError('closed', 'the ledger is closed', { status: 503 });
+    if (!this.release) throw new FoldlineError('read_only', `this is a reader of the ledger at ${this.path}`);
+    if (this.closing) throw new FoldlineError('closed', 'the ledger is closed');
     if (this.failure) throw this.failure;
   }
 }
@@ -426,7 +424,7 @@ function identityKey(identity: string): Buffer {
 }
 
 function parseAfter(after: string): string {
-  if (!isSeq(after)) throw new FoldlineError('bad_position', `position ${JSON.stringify(after)} is not a sequence number`, { status: 400 });
+  if (!isSeq(after)) throw new FoldlineError('bad_position', `position ${JSON.stringify(after)} is not a sequence number`);
   return after;
 }
 

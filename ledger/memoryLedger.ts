@@ -1,7 +1,7 @@
+import { FoldlineError } from '../base/errors.js';
 import { frontier, positionKey, type Frontier } from '../crdt/index.js';
-import { AppendSignal } from './appendSignal.js';
 import { digestOf, planAppend, receiptsOf, type StoredIdentity } from './appendPlan.js';
-import { FoldlineError } from './errors.js';
+import { AppendSignal } from './appendSignal.js';
 import type { AppendResult, CloudEvent, Ledger, LedgerRecord, StreamRouter, StreamSpec } from './types.js';
 
 export interface MemoryLedgerOptions {
@@ -67,17 +67,17 @@ export class MemoryLedger implements Ledger {
 
   private shardsOf(stream: string): Array<{ position: string; records: LedgerRecord[] }> {
     const spec = this.streams.find((s) => s.name === stream);
-    if (!spec) throw new FoldlineError('unknown_stream', `no stream ${JSON.stringify(stream)}`, { status: 404 });
+    if (!spec) throw new FoldlineError('unknown_stream', `no stream ${JSON.stringify(stream)}`);
     return Array.from({ length: spec.shards }, (_, shard) => ({ position: positionKey(stream, shard), records: this.shardRecords(stream, shard) }));
   }
 
   private shardRecords(stream: string, shard: number): LedgerRecord[] {
     const records = this.shards.get(positionKey(stream, shard));
-    if (!records) throw new FoldlineError('unknown_shard', `no shard ${shard} in stream ${JSON.stringify(stream)}`, { status: 404 });
+    if (!records) throw new FoldlineError('unknown_shard', `no shard ${shard} in stream ${JSON.stringify(stream)}`);
     return records;
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new FoldlineError('closed', 'the ledger is closed', { status: 503 });
+    if (this.closed) throw new FoldlineError('closed', 'the ledger is closed');
   }
 }

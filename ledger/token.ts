@@ -1,5 +1,5 @@
+import { FoldlineError } from '../base/errors.js';
 import { frontier, frontierAdvance, isSeq, mergeFrontiers, type Frontier } from '../crdt/index.js';
-import { FoldlineError } from './errors.js';
 
 /*
  * A token is an opaque, URL-safe encoding of a frontier: `v1.` then base64url of
@@ -37,5 +37,5 @@ export function mergeTokens(...tokens: string[]): string {
 }
 
 function badToken(token: string): FoldlineError {
-  return new FoldlineError('bad_token', `malformed token ${JSON.stringify(token.slice(0, 64))}`, { status: 400 });
+  return new FoldlineError('bad_token', `malformed token ${JSON.stringify(token.slice(0, 64))}`);
 }

@@ -1,7 +1,7 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { decodeTupleKey, prefixRange, tupleKey } from '../base/tupleKey.js';
 import { decodeState, encodeState } from '../crdt/index.js';
 import { deadLetterTuple } from './deadLetterOrder.js';
-import { decodeTupleKey, prefixRange, tupleKey } from './tupleKey.js';
 import type { Checkpoint, DeadLetter, EntityRecord, StateCommit, StateStore } from './types.js';
 
 export interface EmbeddedStoreOptions {

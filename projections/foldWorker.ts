@@ -1,14 +1,14 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
+import { FoldlineError } from '../base/errors.js';
+import { pairKey } from '../base/pairKey.js';
 import { decodeState, frontier, frontierCovers, frontiersEqual, mergeFrontiers, positionKey, type Frontier } from '../crdt/index.js';
-import { FoldlineError } from '../ledger/errors.js';
 import type { Ledger } from '../ledger/types.js';
-import { entityId } from './entityId.js';
-import type { FoldWorkerData, FromWorker, ToWorker } from './foldWorkerProtocol.js';
-import { SharedHead } from './sharedHead.js';
-import type { CommitChange, EntityChange } from './runtime.js';
 import type { EmbeddedStore } from './embeddedStore.js';
+import type { FoldWorkerData, FromWorker, ToWorker } from './foldWorkerProtocol.js';
+import type { CommitChange, EntityChange } from './runtime.js';
+import { SharedHead } from './sharedHead.js';
 import type { EntityRecord } from './types.js';
 
 export interface FoldWorkerOptions extends Omit<FoldWorkerData, 'logLevel' | 'reportCounts' | 'reportsInFlight' | 'head' | 'positions'> {
@@ -95,7 +95,7 @@ export class FoldWorker {
     this.worker.on('message', (message: FromWorker) => this.receive(message));
     this.worker.on('error', (error) => this.fail(error));
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
-    this.worker.once('exit', (code) => this.fail(new FoldlineError('fold_worker_exited', `the fold worker exited with code ${code}`, { status: 503 })));
+    this.worker.once('exit', (code) => this.fail(new FoldlineError('fold_worker_exited', `the fold worker exited with code ${code}`)));
     void this.watchAppends();
   }
 
@@ -117,7 +117,7 @@ export class FoldWorker {
 
   /** The entity's record as folded so far; its later changes carry it, until released. */
   async get<S>(namespace: string, key: string): Promise<EntityRecord<S> | undefined> {
-    const id = entityId(namespace, key);
+    const id = pairKey(namespace, key);
     const held = this.held.get(id);
     if (held) return held.change.record as EntityRecord<S>;
     if (this.unstored.has(id)) return this.readFromWorker<S>(namespace, key);
@@ -129,7 +129,7 @@ export class FoldWorker {
   }
 
   release(namespace: string, key: string): void {
-    this.tellInterest(entityId(namespace, key), false);
+    this.tellInterest(pairKey(namespace, key), false);
   }
 
   /** Resolves once everything in the ledger when called is folded and published (its store commit may still be landing). */
@@ -172,7 +172,7 @@ export class FoldWorker {
         const { batch } = message;
         this.batches = batch;
         const entities = message.entities.map((entity): EntityChange => {
-          const id = entityId(entity.namespace, entity.key);
+          const id = pairKey(entity.namespace, entity.key);
           if (entity.record === undefined) {
             this.held.delete(id);
             this.unstored.set(id, batch);
@@ -201,7 +201,7 @@ export class FoldWorker {
         this.reads.delete(message.request);
         reads.forEach((read, i) => {
           const bytes = message.records?.[i];
-          if (message.error !== undefined) read.reject(new FoldlineError('fold_worker_read_failed', message.error, { status: 503 }));
+          if (message.error !== undefined) read.reject(new FoldlineError('fold_worker_read_failed', message.error));
           else read.resolve(bytes ? decodeState<EntityRecord>(bytes) : undefined);
         });
         return;

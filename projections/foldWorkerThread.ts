@@ -1,10 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { pairKey } from '../base/pairKey.js';
 import { encodeState } from '../crdt/index.js';
 import { EmbeddedLedger } from '../ledger/embeddedLedger.js';
 import { EmbeddedStore } from './embeddedStore.js';
-import { entityId } from './entityId.js';
 import type { FoldTopology, FoldWorkerData, FromWorker, ToWorker } from './foldWorkerProtocol.js';
 import { ProjectionRuntime } from './runtime.js';
 import { SharedHead } from './sharedHead.js';
@@ -61,7 +61,7 @@ runtime.onCommit(({ entities, frontier }) => {
     type: 'folded',
     batch: ++batches,
     frontier,
-    entities: entities.map(({ namespace, key, record }) => (watched.has(entityId(namespace, key)) ? { namespace, key, record: encodeState(record) } : { namespace, key })),
+    entities: entities.map(({ namespace, key, record }) => (watched.has(pairKey(namespace, key)) ? { namespace, key, record: encodeState(record) } : { namespace, key })),
   });
 });
 // Batches and commits run one at a time, so a commit covers every batch folded before it lands.
@@ -71,7 +71,7 @@ port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'read': {
       const { request, entities } = message;
-      for (const [namespace, key] of entities) watched.add(entityId(namespace, key));
+      for (const [namespace, key] of entities) watched.add(pairKey(namespace, key));
       return void Promise.all(entities.map(([namespace, key]) => runtime.get(namespace, key))).then(
         (records) => post({ type: 'records', request, records: records.map((record) => (record ? encodeState(record) : null)) }),
         (error: unknown) => post({ type: 'records', request, error: String(error) }),

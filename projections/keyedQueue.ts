@@ -1,4 +1,4 @@
-import { FoldlineError } from '../ledger/errors.js';
+import { FoldlineError } from '../base/errors.js';
 
 export interface KeyedQueueOptions {
   /** Most tasks running at once (over all keys). */

@@ -2,12 +2,12 @@ import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { FoldlineError } from '../base/errors.js';
+import { LruCache } from '../base/lruCache.js';
+import { pairKey } from '../base/pairKey.js';
 import { frontier, frontierCovers, frontierHas, mergeFrontiers, parsePositionKey, positionKey, type Frontier } from '../crdt/index.js';
-import { FoldlineError } from '../ledger/errors.js';
 import type { Ledger, LedgerRecord } from '../ledger/types.js';
 import { CommitWindow, type Progress } from './commitWindow.js';
-import { entityId } from './entityId.js';
-import { LruCache } from './lruCache.js';
 import { RuntimeMetrics } from './metrics.js';
 import { RecentIds } from './recentIds.js';
 import { ProjectionRouting } from './routing.js';
@@ -187,7 +187,7 @@ export class ProjectionRuntime {
 
   /** An entity's newest record, from memory when it is there. Read it, do not modify it. */
   async get<S>(namespace: string, key: string): Promise<EntityRecord<S> | undefined> {
-    const id = entityId(namespace, key);
+    const id = pairKey(namespace, key);
     const known = this.known(id);
     if (known) return known as EntityRecord<S>;
     const generation = this.cacheGeneration;
@@ -287,7 +287,7 @@ export class ProjectionRuntime {
       const letters = window.fold.deadLetters.length;
       const changes = await window.fold.fold(records, progress);
       for (const { namespace, key, record } of changes) {
-        const id = entityId(namespace, key);
+        const id = pairKey(namespace, key);
         this.cache.set(id, record);
         this.uncommitted.set(id, record);
       }
@@ -343,7 +343,7 @@ export class ProjectionRuntime {
   private async readRecord(position: string, seq: string): Promise<LedgerRecord> {
     const { stream, shard } = parsePositionKey(position);
     const [record] = await this.ledger.read(stream, shard, seq === '0' ? null : (BigInt(seq) - 1n).toString(), 1);
-    if (record?.seq !== seq) throw new FoldlineError('corrupt', `the ledger no longer holds ${position}/${seq}, which this window folded`, { status: 503 });
+    if (record?.seq !== seq) throw new FoldlineError('corrupt', `the ledger no longer holds ${position}/${seq}, which this window folded`);
     return record;
   }
 
@@ -371,7 +371,7 @@ export class ProjectionRuntime {
    * past the commit it was told of, never fall back.
    */
   private async loadWorking(definition: ProjectionDefinition, keys: readonly string[], committed: boolean): Promise<EntityRecord[]> {
-    const records: Array<EntityRecord | undefined> = committed ? [] : keys.map((key) => this.cache.get(entityId(definition.name, key)));
+    const records: Array<EntityRecord | undefined> = committed ? [] : keys.map((key) => this.cache.get(pairKey(definition.name, key)));
     const missing = keys.filter((_, i) => records[i] === undefined);
     const stored = missing.length > 0 ? await this.store.getMany(definition.name, missing) : [];
     let next = 0;

@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { FoldlineError } from '../base/errors.js';
 import { parseTime } from '../crdt/stamp.js';
-import { FoldlineError } from '../ledger/errors.js';
 import type { CloudEvent } from '../ledger/types.js';
 import { eventSchema, limits } from './eventSchemas.js';
 import { retailEventTypes, type RetailEventType } from './streams.js';
@@ -59,7 +59,7 @@ export function validateBatch(values: readonly unknown[]): CloudEvent[] {
 }
 
 function invalid(code: string, path: string, message: string, index: number | undefined): FoldlineError {
-  return new FoldlineError(code, index === undefined ? message : `event ${index}: ${message}`, { status: 400, path, index });
+  return new FoldlineError(code, index === undefined ? message : `event ${index}: ${message}`, { path, index });
 }
 
 /** The JSON pointer and a readable sentence for ajv's first error. */

@@ -1,6 +1,6 @@
+import { FoldlineError } from '../base/errors.js';
 import { compareStrings, counterValue, type PnCounter, formatTime, historyAsOf, historyLatest, lwwMapValues } from '../crdt/index.js';
 import type { Lookup, ViewDefinition } from '../joiner/types.js';
-import { FoldlineError } from '../ledger/errors.js';
 import { limits } from './eventSchemas.js';
 import type { OrderLine } from './events.js';
 import type { CustomerState, IndexState, OrderState, ProductState, SalespersonState } from './projections.js';
@@ -17,7 +17,7 @@ import type { CustomerState, IndexState, OrderState, ProductState, SalespersonSt
 function checkEntityKey(key: string): void {
   // `length` counts UTF-16 units, at least the characters: count those only when it is over.
   if (key.length === 0 || (key.length > limits.text && [...key].length > limits.text)) {
-    throw new FoldlineError('bad_key', `a view key is an id of 1 to ${limits.text} characters`, { status: 400, path: '/key' });
+    throw new FoldlineError('bad_key', `a view key is an id of 1 to ${limits.text} characters`, { path: '/key' });
   }
 }
 

@@ -1,20 +1,22 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { FoldlineError } from '../base/errors.js';
 import { mergeFrontiers, type Frontier } from '../crdt/index.js';
 import { decodeEvents, eventsMode } from '../gateway/http/cloudevents.js';
+import { statusOf } from '../gateway/http/errorStatus.js';
 import { parseMediaType } from '../gateway/http/mediaType.js';
 import { Router } from '../gateway/http/router.js';
 import { parseReadQuery } from '../gateway/http/viewQuery.js';
-import { FoldlineError } from '../ledger/errors.js';
 import { encodeToken } from '../ledger/token.js';
 
 /** Request parsing of the gateway, without a server. */
 
-function failure(run: () => unknown): FoldlineError {
+/** What a client would get of the error `run` throws: its JSON and the HTTP status of its code. */
+function failure(run: () => unknown): ReturnType<FoldlineError['toJSON']> & { status: number } {
   try {
     run();
   } catch (error) {
-    if (error instanceof FoldlineError) return error;
+    if (error instanceof FoldlineError) return { ...error.toJSON(), status: statusOf(error) };
     throw error;
   }
   throw new Error('expected a FoldlineError');
@@ -135,5 +137,15 @@ describe('Router', () => {
 
   it('answers a malformed percent-encoding 400 bad_path', () => {
     expect(failure(() => router.match('GET', '/v1/items/%zz'))).toMatchObject({ code: 'bad_path', status: 400 });
+  });
+});
+
+describe('statusOf', () => {
+  it('maps known codes, and a domain code by whether it names the input at fault', () => {
+    expect(statusOf(new FoldlineError('not_caught_up', 'later'))).toBe(503);
+    expect(statusOf(new FoldlineError('forbidden', 'no'))).toBe(403);
+    expect(statusOf(new FoldlineError('bad_sku', 'no such sku', { path: '/data/sku' }))).toBe(400);
+    expect(statusOf(new FoldlineError('bad_line', 'no', { index: 3 }))).toBe(400);
+    expect(statusOf(new FoldlineError('disk_on_fire', 'oops'))).toBe(500);
   });
 });

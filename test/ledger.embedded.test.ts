@@ -1,12 +1,12 @@
+import { open as lmdbOpen } from 'lmdb';
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { open as lmdbOpen } from 'lmdb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FoldlineError } from '../base/errors.js';
 import { parsePositionKey } from '../crdt/index.js';
 import { EmbeddedLedger, type EmbeddedLedgerOptions } from '../ledger/embeddedLedger.js';
-import { FoldlineError } from '../ledger/errors.js';
 import type { CloudEvent } from '../ledger/types.js';
 import { ledgerContract } from './contract/ledger.contract.js';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { FoldlineError } from '../base/errors.js';
 import { frontier, mergeFrontiers, type Frontier } from '../crdt/index.js';
-import { FoldlineError } from '../ledger/errors.js';
 import { decodeToken, encodeToken, mergeTokens } from '../ledger/token.js';
 
 const position = fc.tuple(fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,8}$/), fc.nat(999)).map(([stream, shard]) => `${stream}/${shard}`);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LruCache } from '../projections/lruCache.js';
+import { LruCache } from '../base/lruCache.js';
 
 type Operation = { op: 'get' | 'has' | 'delete'; key: number } | { op: 'set'; key: number; value: number };
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FoldlineError } from '../ledger/errors.js';
+import { FoldlineError } from '../base/errors.js';
 import type { CloudEvent } from '../ledger/types.js';
 import { validateBatch, validateEvent } from '../retail/schemas.js';
 import { retailEventTypes, type RetailEventType } from '../retail/streams.js';
@@ -126,7 +126,7 @@ describe('validateEvent', () => {
 
   it.each(bad)('refuses %s', (_, value, code, path) => {
     const error = rejection(value);
-    expect({ status: error.status, code: error.code, path: error.path, index: error.index }).toEqual({ status: 400, code, path, index: undefined });
+    expect({ code: error.code, path: error.path, index: error.index }).toEqual({ code, path, index: undefined });
     expect(error.message.length).toBeGreaterThan(10);
   });
 

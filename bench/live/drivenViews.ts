@@ -1,7 +1,7 @@
+import { FoldlineError } from '../../base/errors.js';
 import type { Frontier } from '../../crdt/index.js';
 import type { GatewayViews } from '../../gateway/types.js';
 import type { ViewValue } from '../../joiner/types.js';
-import { FoldlineError } from '../../ledger/errors.js';
 
 type Listener = (value: ViewValue) => void;
 
@@ -39,7 +39,7 @@ export class DrivenViews implements GatewayViews {
   }
 
   checkViewKey(view: string): void {
-    if (view !== this.view) throw new FoldlineError('unknown_view', `no view named ${JSON.stringify(view)}`, { status: 404, path: '/view' });
+    if (view !== this.view) throw new FoldlineError('unknown_view', `no view named ${JSON.stringify(view)}`, { path: '/view' });
   }
 
   frontier(): Frontier {

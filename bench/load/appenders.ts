@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import { FoldlineError } from '../../ledger/errors.js';
+import { FoldlineError } from '../../base/errors.js';
 import type { CloudEvent } from '../../ledger/types.js';
 import type { LiveConnection, ReceiptsReply } from './liveConnection.js';
 
@@ -51,7 +51,7 @@ export function httpAppender(baseUrl: string, options: { authorization?: string;
         throw new FoldlineError('bad_answer', `unreadable answer (${answer.status}): ${(error as Error).message}`);
       }
       if (answer.status === 202) return reply;
-      throw new FoldlineError(reply.error?.code ?? `http_${answer.status}`, reply.error?.message ?? answer.text.slice(0, 200), { status: answer.status });
+      throw new FoldlineError(reply.error?.code ?? `http_${answer.status}`, reply.error?.message ?? answer.text.slice(0, 200));
     },
     close() {
       void pool.destroy();

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { FoldlineError } from '../../ledger/errors.js';
+import { FoldlineError } from '../../base/errors.js';
 import type { Receipt } from '../../ledger/types.js';
 
 /** A `{op:"view"}` frame, stamped with when it was received. */

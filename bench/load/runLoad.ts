@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FoldlineError } from '../../ledger/errors.js';
+import { FoldlineError } from '../../base/errors.js';
 import { httpAppender, wsAppender, type AppendMode } from './appenders.js';
 import { scheduleArrivals } from './arrivals.js';
 import { preloadCatalog } from './catalog.js';
 import { LatencyRecorder, type LatencySummary } from './latencyRecorder.js';
-import { openSubscribers } from './subscribers.js';
 import { ScenarioDriver, scenarioViews, type ScenarioName } from './scenarios.js';
+import { openSubscribers } from './subscribers.js';
 import { EffectTracker } from './tracker.js';
 
 export interface LoadOptions {
@@ -75,10 +75,10 @@ export interface LoadReport {
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const customers = options.customers ?? options.subscribers;
   if (!(Number.isInteger(customers) && customers >= 1 && customers <= options.subscribers)) {
-    throw new FoldlineError('bad_option', `customers must be from 1 to subscribers (${options.subscribers}) so that every customer is watched`, { status: 400 });
+    throw new FoldlineError('bad_option', `customers must be from 1 to subscribers (${options.subscribers}) so that every customer is watched`);
   }
-  if (!(options.rate > 0 && options.durationSeconds > 0)) throw new FoldlineError('bad_option', 'rate and duration must be positive', { status: 400 });
-  if (!((options.warmupSeconds ?? 0) >= 0)) throw new FoldlineError('bad_option', 'warm-up must not be negative', { status: 400 });
+  if (!(options.rate > 0 && options.durationSeconds > 0)) throw new FoldlineError('bad_option', 'rate and duration must be positive');
+  if (!((options.warmupSeconds ?? 0) >= 0)) throw new FoldlineError('bad_option', 'warm-up must not be negative');
   const append = options.append ?? 'http';
   const timeoutMs = options.timeoutMs ?? 5000;
   const seed = options.seed ?? 1;

@@ -1,4 +1,4 @@
-import { FoldlineError } from '../../ledger/errors.js';
+import { FoldlineError } from '../../base/errors.js';
 import { LiveConnection } from './liveConnection.js';
 import type { LiveView } from './scenarios.js';
 import type { EffectTracker, Subscription } from './tracker.js';

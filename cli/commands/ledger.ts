@@ -1,11 +1,11 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
 import { once } from 'node:events';
+import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { Command, InvalidArgumentError } from 'commander';
+import { FoldlineError } from '../../base/errors.js';
 import { isSeq } from '../../crdt/index.js';
 import { EmbeddedLedger } from '../../ledger/embeddedLedger.js';
-import { FoldlineError } from '../../ledger/errors.js';
 import type { CloudEvent, Ledger } from '../../ledger/types.js';
 import { isRetailEventType, retailRouter, retailStreams } from '../../retail/streams.js';
 
@@ -107,7 +107,7 @@ async function appendBatch(ledger: Ledger, lines: Line[], output: Writable): Pro
     if (!(error instanceof FoldlineError) || error.index === undefined) throw error;
     // The batch appended nothing: keep the lines before the bad one.
     await appendBatch(ledger, lines.slice(0, error.index), output);
-    return new FoldlineError(error.code, `line ${lines[error.index]!.number}: ${error.message}`, { status: 400 });
+    return new FoldlineError(error.code, `line ${lines[error.index]!.number}: ${error.message}`);
   }
 }
 
@@ -186,7 +186,7 @@ function parseEvent(text: string, number: number): CloudEvent {
 }
 
 function badLine(number: number, message: string): FoldlineError {
-  return new FoldlineError('bad_event', `line ${number}: ${message}`, { status: 400 });
+  return new FoldlineError('bad_event', `line ${number}: ${message}`);
 }
 
 async function readRecords(ledger: Ledger, options: { stream: string; shard?: number; after?: string }, output: Writable): Promise<void> {

@@ -1,5 +1,5 @@
+import { FoldlineError } from '../../base/errors.js';
 import type { CloudEvent } from '../../ledger/types.js';
-import { FoldlineError } from '../../ledger/errors.js';
 import type { AccessPolicy, AuthOptions, Principal } from '../types.js';
 import { TokenVerifier, unauthorized } from './jwt.js';
 
@@ -66,5 +66,5 @@ function required(principal: Principal | undefined): Principal {
 }
 
 function forbidden(message: string, where: { index?: number; path?: string } = {}): FoldlineError {
-  return new FoldlineError('forbidden', message, { status: 403, ...where });
+  return new FoldlineError('forbidden', message, { ...where });
 }

@@ -1,6 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { FoldlineError } from '../../ledger/errors.js';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { FoldlineError } from '../../base/errors.js';
 import type { Principal, Role } from '../types.js';
 
 const algorithm = 'HS256';
@@ -13,7 +13,7 @@ const base64url = /^[A-Za-z0-9_-]*$/;
 export function secretKey(secret: string): Buffer {
   const key = Buffer.from(secret, 'utf8');
   if (key.length < minSecretBytes) {
-    throw new FoldlineError('weak_secret', `the auth secret must be at least ${minSecretBytes} bytes long`, { status: 500 });
+    throw new FoldlineError('weak_secret', `the auth secret must be at least ${minSecretBytes} bytes long`);
   }
   return key;
 }
@@ -73,7 +73,7 @@ export function signToken(secret: string, principal: Principal, expiresInSeconds
 }
 
 export function unauthorized(code: string, message: string): FoldlineError {
-  return new FoldlineError(code, message, { status: 401 });
+  return new FoldlineError(code, message);
 }
 
 function invalid(why: string): FoldlineError {

@@ -1,4 +1,4 @@
-import { FoldlineError } from '../../ledger/errors.js';
+import { FoldlineError } from '../../base/errors.js';
 
 /** localhost, ::1 and the whole 127.0.0.0/8. */
 export function isLoopbackHost(host: string): boolean {
@@ -10,7 +10,6 @@ export function checkListenAddress(host: string, authEnabled: boolean): void {
   if (authEnabled || isLoopbackHost(host)) return;
   throw new FoldlineError(
     'insecure_host',
-    `listening on ${host} would expose the service without authentication; set an auth secret or listen on a loopback address`,
-    { status: 500 },
+    `listening on ${host} would expose the service without authentication; set an auth secret or listen on a loopback address`
   );
 }

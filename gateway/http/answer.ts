@@ -1,5 +1,6 @@
-import { FoldlineError } from '../../ledger/errors.js';
+import { FoldlineError } from '../../base/errors.js';
 import { WriteThroughTimeout } from '../append.js';
+import { statusOf } from './errorStatus.js';
 
 /** A complete HTTP answer, built by handlers and written by the exchange. */
 export interface Answer {
@@ -26,7 +27,8 @@ export function textAnswer(status: number, body: string, contentType: string): A
 /** `{error:{code,message,index?,path?}}` with the error's status; anything else is a 500 that says nothing of its cause. */
 export function errorAnswer(error: unknown): Answer {
   const failure = asFoldlineError(error);
-  return jsonAnswer(failure.status, errorBody(failure), failure.status === 401 ? { 'www-authenticate': 'Bearer' } : undefined);
+  const status = statusOf(failure);
+  return jsonAnswer(status, errorBody(failure), status === 401 ? { 'www-authenticate': 'Bearer' } : undefined);
 }
 
 /** `{error}`, and for a write-through that timed out, the receipts and token of its durable append. */
@@ -35,8 +37,7 @@ export function errorBody(failure: FoldlineError): Record<string, unknown> {
   return { error: failure.toJSON() };
 }
 
-/** The error as the client sees it: unexpected errors become a bare 500 `internal`. */
+/** The error as the client sees it: anything but a FoldlineError becomes a bare `internal` that says nothing of its cause. */
 export function asFoldlineError(error: unknown): FoldlineError {
-  if (error instanceof FoldlineError && error.status >= 400 && error.status <= 599) return error;
-  return new FoldlineError('internal', 'internal error', { status: 500 });
+  return error instanceof FoldlineError ? error : new FoldlineError('internal', 'internal error');
 }

@@ -1,5 +1,5 @@
 import type { HttpResponse } from 'uwebsockets';
-import { FoldlineError } from '../../ledger/errors.js';
+import { FoldlineError } from '../../base/errors.js';
 import { errorAnswer } from './answer.js';
 import type { Exchange } from './exchange.js';
 
@@ -13,7 +13,7 @@ import type { Exchange } from './exchange.js';
 export function readBody(res: HttpResponse, exchange: Exchange, contentLength: string | undefined, maxBytes: number): Promise<Buffer> {
   const body = new Promise<Buffer>((resolve, reject) => {
     const tooLarge = (): void => {
-      const error = new FoldlineError('body_too_large', `the request body is larger than ${maxBytes} bytes`, { status: 413 });
+      const error = new FoldlineError('body_too_large', `the request body is larger than ${maxBytes} bytes`);
       exchange.answer({ ...errorAnswer(error), close: true });
       reject(error);
     };
@@ -21,7 +21,7 @@ export function readBody(res: HttpResponse, exchange: Exchange, contentLength: s
       tooLarge();
       return;
     }
-    exchange.onAbort(() => reject(new FoldlineError('aborted', 'the client went away', { status: 499 })));
+    exchange.onAbort(() => reject(new FoldlineError('aborted', 'the client went away')));
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;

@@ -1,4 +1,4 @@
-import { FoldlineError } from '../../ledger/errors.js';
+import { FoldlineError } from '../../base/errors.js';
 import { arrayElements } from './arrayElements.js';
 import { parseMediaType } from './mediaType.js';
 
@@ -47,7 +47,7 @@ export function decodeEvents(mode: EventsMode, headers: RequestHeaders, body: Bu
       return { values: [parseJson(body)] };
     case 'batch': {
       const batch = parseJson(body);
-      if (!Array.isArray(batch)) throw new FoldlineError('invalid_batch', 'a batch must be a JSON array of events', { status: 400 });
+      if (!Array.isArray(batch)) throw new FoldlineError('invalid_batch', 'a batch must be a JSON array of events');
       checkBatchSize(batch.length, maxBatch);
       const texts = arrayElements(body, batch.length);
       return texts ? { values: batch, texts } : { values: batch };
@@ -59,7 +59,7 @@ export function decodeEvents(mode: EventsMode, headers: RequestHeaders, body: Bu
 
 /** 413 `batch_too_large` past `maxBatch` events (HTTP batches and WebSocket appends alike). */
 export function checkBatchSize(length: number, maxBatch: number): void {
-  if (length > maxBatch) throw new FoldlineError('batch_too_large', `a batch holds at most ${maxBatch} events, this one ${length}`, { status: 413 });
+  if (length > maxBatch) throw new FoldlineError('batch_too_large', `a batch holds at most ${maxBatch} events, this one ${length}`);
 }
 
 /** Attributes from `ce-*` headers (percent-decoded), `datacontenttype` from content-type, the body as `data`. */
@@ -69,7 +69,7 @@ function binaryEvent(headers: RequestHeaders, body: Buffer): Record<string, unkn
     if (!header.startsWith('ce-')) continue;
     const name = header.slice(3);
     if (!/^[a-z0-9]+$/.test(name) || name === 'data') {
-      throw new FoldlineError('invalid_header', `header ${JSON.stringify(header)} does not name a CloudEvents attribute`, { status: 400, path: `/${name}` });
+      throw new FoldlineError('invalid_header', `header ${JSON.stringify(header)} does not name a CloudEvents attribute`, { path: `/${name}` });
     }
     event[name] = percentDecode(header, value);
   }
@@ -83,7 +83,7 @@ function percentDecode(header: string, value: string): string {
   try {
     return decodeURIComponent(value);
   } catch {
-    throw new FoldlineError('invalid_header', `header ${JSON.stringify(header)} has a malformed percent-encoding`, { status: 400, path: `/${header.slice(3)}` });
+    throw new FoldlineError('invalid_header', `header ${JSON.stringify(header)} has a malformed percent-encoding`, { path: `/${header.slice(3)}` });
   }
 }
 
@@ -95,7 +95,7 @@ export function parseJson(body: Buffer): unknown {
     return JSON.parse(utf8.decode(body));
   } catch (error) {
     const why = error instanceof SyntaxError ? error.message : 'the body is not valid UTF-8';
-    throw new FoldlineError('malformed_json', `the body is not JSON: ${why}`, { status: 400 });
+    throw new FoldlineError('malformed_json', `the body is not JSON: ${why}`);
   }
 }
 
@@ -104,5 +104,5 @@ function isJson(essence: string): boolean {
 }
 
 function unsupported(message: string): FoldlineError {
-  return new FoldlineError('unsupported_media_type', message, { status: 415 });
+  return new FoldlineError('unsupported_media_type', message);
 }

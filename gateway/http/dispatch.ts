@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { HttpRequest, HttpResponse } from 'uwebsockets';
-import { FoldlineError } from '../../ledger/errors.js';
+import { FoldlineError } from '../../base/errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { asFoldlineError, errorAnswer } from './answer.js';
 import { readBody } from './body.js';
@@ -39,11 +39,11 @@ export function dispatcher({ router, metrics, logger, maxBodyBytes }: DispatchOp
     try {
       const match = router.match(method, path);
       if (match.kind === 'not_found') {
-        exchange.answer(errorAnswer(new FoldlineError('not_found', `no resource at ${JSON.stringify(path.slice(0, 200))}`, { status: 404 })));
+        exchange.answer(errorAnswer(new FoldlineError('not_found', `no resource at ${JSON.stringify(path.slice(0, 200))}`)));
         return;
       }
       if (match.kind === 'method_not_allowed') {
-        const error = new FoldlineError('method_not_allowed', `${method} is not allowed here; use ${match.allowed.join(' or ')}`, { status: 405 });
+        const error = new FoldlineError('method_not_allowed', `${method} is not allowed here; use ${match.allowed.join(' or ')}`);
         exchange.answer({ ...errorAnswer(error), headers: { allow: match.allowed.join(', ') } });
         return;
       }

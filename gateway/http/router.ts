@@ -1,4 +1,4 @@
-import { FoldlineError } from '../../ledger/errors.js';
+import { FoldlineError } from '../../base/errors.js';
 
 /**
  * A route pattern is a path of literal segments, `{name}` (one non-empty segment) and, last,
@@ -84,6 +84,6 @@ function decode(value: string): string {
   try {
     return decodeURIComponent(value);
   } catch {
-    throw new FoldlineError('bad_path', `malformed percent-encoding in ${JSON.stringify(value.slice(0, 100))}`, { status: 400 });
+    throw new FoldlineError('bad_path', `malformed percent-encoding in ${JSON.stringify(value.slice(0, 100))}`);
   }
 }

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
-import { FoldlineError } from '../../ledger/errors.js';
-import type { Ledger } from '../../ledger/types.js';
+import { FoldlineError } from '../../base/errors.js';
 import { encodeToken } from '../../ledger/token.js';
+import type { Ledger } from '../../ledger/types.js';
 import { parseAwaitTargets, type Appender } from '../append.js';
 import { bearerToken, type AccessGuard } from '../auth/guard.js';
 import type { ExtraRoute, GatewayLimits, GatewayViews, Principal } from '../types.js';
@@ -71,7 +71,7 @@ export function httpRoutes({ ledger, views, appender, guard, limits, registry, m
       method: 'GET',
       pattern: '/v1/live',
       async handler() {
-        throw new FoldlineError('upgrade_required', '/v1/live is a WebSocket: send an upgrade request', { status: 426 });
+        throw new FoldlineError('upgrade_required', '/v1/live is a WebSocket: send an upgrade request');
       },
     },
     {

@@ -1,5 +1,5 @@
+import { FoldlineError } from '../../base/errors.js';
 import { mergeFrontiers, type Frontier } from '../../crdt/index.js';
-import { FoldlineError } from '../../ledger/errors.js';
 import { decodeToken } from '../../ledger/token.js';
 import type { GatewayLimits } from '../types.js';
 
@@ -26,7 +26,7 @@ export function parseReadQuery(query: string, limits: Pick<GatewayLimits, 'maxWa
 export function parseWait(wait: string | null): number | undefined {
   if (wait === null) return undefined;
   if (!/^[0-9]{1,10}$/.test(wait)) {
-    throw new FoldlineError('bad_wait', `wait must be a whole number of milliseconds, got ${JSON.stringify(wait.slice(0, 32))}`, { status: 400 });
+    throw new FoldlineError('bad_wait', `wait must be a whole number of milliseconds, got ${JSON.stringify(wait.slice(0, 32))}`);
   }
   return Number(wait);
 }

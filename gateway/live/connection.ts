@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
+import { FoldlineError } from '../../base/errors.js';
+import { pairKey } from '../../base/pairKey.js';
 import type { Frontier } from '../../crdt/index.js';
 import type { ViewValue } from '../../joiner/types.js';
-import { FoldlineError } from '../../ledger/errors.js';
 import { encodeToken } from '../../ledger/token.js';
 import type { Appender } from '../append.js';
 import type { AccessGuard } from '../auth/guard.js';
@@ -112,7 +113,7 @@ export class LiveConnection {
     }
     try {
       if (frame.op === 'subscribe') this.subscribe(frame);
-      else if (frame.op === 'unsubscribe') this.drop(subscriptionId(frame.view, frame.key));
+      else if (frame.op === 'unsubscribe') this.drop(pairKey(frame.view, frame.key));
       else this.append(frame);
     } catch (error) {
       this.sendError(frame.ref, error);
@@ -157,11 +158,11 @@ export class LiveConnection {
   private subscribe(frame: Extract<ClientFrame, { op: 'subscribe' }>): void {
     const { view, key, after, ref } = frame;
     const { views, guard, limits, metrics } = this.deps;
-    const id = subscriptionId(view, key);
+    const id = pairKey(view, key);
     // A subscribe replaces an earlier one to the same view key (a re-subscribe with a newer `after`).
     this.drop(id);
     if (this.subscriptions.size >= limits.maxSubscriptions) {
-      throw new FoldlineError('too_many_subscriptions', `a connection may hold at most ${limits.maxSubscriptions} subscriptions`, { status: 429 });
+      throw new FoldlineError('too_many_subscriptions', `a connection may hold at most ${limits.maxSubscriptions} subscriptions`);
     }
     guard.checkRead(this.principal, view, key);
     const subscription: Subscription = { view, key, dropped: false };
@@ -206,7 +207,7 @@ export class LiveConnection {
   private append(frame: Extract<ClientFrame, { op: 'append' }>): void {
     const { limits, appender } = this.deps;
     if (this.appendsInFlight >= limits.maxPendingAppends) {
-      throw new FoldlineError('too_many_appends', `a connection may have at most ${limits.maxPendingAppends} appends in flight`, { status: 429 });
+      throw new FoldlineError('too_many_appends', `a connection may have at most ${limits.maxPendingAppends} appends in flight`);
     }
     this.appendsInFlight++;
     // The answers keep the ref, not the frame: its events need not outlive the append.
@@ -255,6 +256,3 @@ export function viewFrame(value: ViewValue, token: string): string {
   return `{"op":"view","view":${JSON.stringify(value.view)},"key":${JSON.stringify(value.key)},"token":${JSON.stringify(token)},"value":${value.json}}`;
 }
 
-function subscriptionId(view: string, key: string): string {
-  return `${view}\u0000${key}`;
-}

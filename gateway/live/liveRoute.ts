@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import uWS, { type HttpRequest, type HttpResponse, type TemplatedApp, type us_socket_context_t } from 'uwebsockets';
-import { FoldlineError } from '../../ledger/errors.js';
+import { FoldlineError } from '../../base/errors.js';
 import { bearerToken, type AccessGuard } from '../auth/guard.js';
 import { asFoldlineError, errorAnswer } from '../http/answer.js';
 import { Exchange } from '../http/exchange.js';
@@ -108,7 +108,7 @@ function upgrade(
     exchange.answer({ ...errorAnswer(error), close: true });
   };
   try {
-    if (!origins.allows(origin)) throw new FoldlineError('forbidden_origin', `origin ${JSON.stringify(origin.slice(0, 200))} may not open live connections`, { status: 403 });
+    if (!origins.allows(origin)) throw new FoldlineError('forbidden_origin', `origin ${JSON.stringify(origin.slice(0, 200))} may not open live connections`);
     const token = bearerToken(authorization) ?? new URLSearchParams(query).get('access_token') ?? undefined;
     // Verified synchronously, so the upgrade stays inside this handler: an upgrade finished
     // after an await must be corked, and uWebSockets.js's cork may then close the new socket

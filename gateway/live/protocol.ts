@@ -1,5 +1,5 @@
+import { FoldlineError } from '../../base/errors.js';
 import { mergeFrontiers, type Frontier } from '../../crdt/index.js';
-import { FoldlineError } from '../../ledger/errors.js';
 import { decodeToken } from '../../ledger/token.js';
 import { parseAwaitTargets, type AwaitTarget } from '../append.js';
 import { checkBatchSize } from '../http/cloudevents.js';
@@ -94,5 +94,5 @@ function afterOf(after: unknown): Frontier {
 }
 
 function bad(code: string, message: string, path?: string): FoldlineError {
-  return new FoldlineError(code, message, { status: 400, ...(path === undefined ? {} : { path }) });
+  return new FoldlineError(code, message, { ...(path === undefined ? {} : { path }) });
 }

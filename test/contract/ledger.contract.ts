@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FoldlineError } from '../../base/errors.js';
 import { canonicalJson, compareSeq, frontierCovers, positionKey, type Frontier } from '../../crdt/index.js';
-import { FoldlineError } from '../../ledger/errors.js';
 import { shardOf } from '../../ledger/shards.js';
 import { decodeToken, encodeToken, mergeTokens } from '../../ledger/token.js';
 import type { CloudEvent, Ledger, LedgerRecord, Receipt, StreamRouter, StreamSpec } from '../../ledger/types.js';

@@ -1,7 +1,7 @@
+import { FoldlineError } from '../../base/errors.js';
 import { gsetAdd, mergeGSets } from '../../crdt/index.js';
 import type { GatewayOptions } from '../../gateway/types.js';
 import type { ViewDefinition } from '../../joiner/types.js';
-import { FoldlineError } from '../../ledger/errors.js';
 import type { CloudEvent } from '../../ledger/types.js';
 import type { ProjectionDefinition } from '../../projections/types.js';
 import { startMemoryServer, type MemoryServer } from './memoryGateway.js';
@@ -18,7 +18,7 @@ export const notesStream = 'notes';
 export function validateNotes(values: unknown[]): CloudEvent[] {
   return values.map((value, index) => {
     const fail = (code: string, path: string, message: string): never => {
-      throw new FoldlineError(code, message, { status: 400, index, path });
+      throw new FoldlineError(code, message, { index, path });
     };
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('invalid_event', '', 'not an object');
     const event = value as Record<string, unknown>;
@@ -56,7 +56,7 @@ export const maxNotesKey = 64;
 const notesView: ViewDefinition<NotesValue> = {
   name: 'notes',
   checkKey(key) {
-    if (key.length > maxNotesKey) throw new FoldlineError('bad_key', `notes keys are at most ${maxNotesKey} characters`, { status: 400, path: '/key' });
+    if (key.length > maxNotesKey) throw new FoldlineError('bad_key', `notes keys are at most ${maxNotesKey} characters`, { path: '/key' });
   },
   compute: (key, lookup) => ({ subject: key, texts: lookup.get<string[]>(notesStream, key) ?? [] }),
 };

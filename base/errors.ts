@@ -1,20 +1,25 @@
 /**
- * The one error type of foldline: every failure a caller can act on carries a stable
- * `code`, and where it concerns input, the HTTP status and the JSON path of the bad part.
+ * The one error type of foldline: every failure a caller can act on carries a stable `code`
+ * and, where it concerns input, the JSON path of the bad part and the index of the bad event
+ * in its batch. It names no transport: the gateway maps codes to HTTP statuses in one place
+ * (gateway/http/errorStatus.ts), the CLI to exit codes.
  */
 export class FoldlineError extends Error {
   readonly code: string;
-  readonly status: number;
   readonly path: string | undefined;
   readonly index: number | undefined;
 
-  constructor(code: string, message: string, options: { status?: number; path?: string; index?: number; cause?: unknown } = {}) {
+  constructor(code: string, message: string, options: { path?: string; index?: number; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'FoldlineError';
     this.code = code;
-    this.status = options.status ?? 500;
     this.path = options.path;
     this.index = options.index;
+  }
+
+  /** Whether it names a part of the input at fault (a field, or an event of a batch). */
+  get concernsInput(): boolean {
+    return this.path !== undefined || this.index !== undefined;
   }
 
   /** The `error` member of an HTTP or WebSocket error answer. */

@@ -1,4 +1,4 @@
-import { FoldlineError } from '../ledger/errors.js';
+import { FoldlineError } from './errors.js';
 
 /*
  * Binary keys for LMDB whose byte order is the order of their string tuples, component by
@@ -28,7 +28,7 @@ export function tupleKey(components: readonly string[]): Buffer {
     scratch[at++] = 0x01;
   }
   if (at > maxKeyBytes) {
-    throw new FoldlineError('key_too_long', `a stored key may take ${maxKeyBytes} bytes, this one takes ${at}`, { status: 400 });
+    throw new FoldlineError('key_too_long', `a stored key may take ${maxKeyBytes} bytes, this one takes ${at}`);
   }
   return Buffer.from(scratch.subarray(0, at));
 }
