@@ -1,7 +1,7 @@
 import { FoldlineError } from '../base/errors.js';
 import type { Frontier } from '../crdt/index.js';
 import { encodeToken } from '../ledger/token.js';
-import type { AppendResult, Ledger, Receipt } from '../ledger/types.js';
+import type { AppendResult, CloudEvent, Ledger, Receipt } from '../ledger/types.js';
 import type { AccessGuard } from './auth/guard.js';
 import type { DecodedEvents } from './http/cloudevents.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -60,7 +60,7 @@ export class Appender {
     const { ledger, validate, guard, metrics } = this.deps;
     let appending: Promise<AppendResult>;
     try {
-      const events = validate(values);
+      const events = validated(validate, values);
       guard.checkAppend(principal, events);
       this.checkAwaited(principal, awaited);
       appending = ledger.append(events, texts && areTheValues(events, values) ? texts : undefined);
@@ -121,6 +121,16 @@ export function parseAwaitTargets(values: readonly unknown[]): AwaitTarget[] {
     if (slash <= 0 || slash === value.length - 1) throw badAwait(`await ${JSON.stringify(value.slice(0, 100))} must be "view/key"`);
     return { view: value.slice(0, slash), key: value.slice(slash + 1) };
   });
+}
+
+/** The domain's validation, its refusal's message naming the event as the answer's `index` does. */
+function validated(validate: ValidateEvents, values: unknown[]): CloudEvent[] {
+  try {
+    return validate(values);
+  } catch (error) {
+    if (!(error instanceof FoldlineError) || error.index === undefined) throw error;
+    throw new FoldlineError(error.code, `event ${error.index}: ${error.message}`, { index: error.index, ...(error.path === undefined ? {} : { path: error.path }) });
+  }
 }
 
 function badAwait(message: string): FoldlineError {

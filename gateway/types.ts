@@ -6,9 +6,11 @@ import type { CloudEvent, Ledger } from '../ledger/types.js';
 
 /**
  * Checks a whole batch of decoded request values before anything is appended: returns the
- * events, or throws a FoldlineError naming the bad event's `index` and JSON `path`. The
- * domain supplies it; the gateway knows no event types. It must not change the values: an
- * event returned as the very value it was given is stored as the text it came in.
+ * events, or throws a FoldlineError naming the bad event's `index` and JSON `path`, whose
+ * message says what is wrong without naming the event (its caller does: "event 3: …" over
+ * HTTP, "line 4: …" in the CLI). The domain supplies it; the gateway knows no event types.
+ * It must not change the values: an event returned as the very value it was given is stored
+ * as the text it came in.
  */
 export type ValidateEvents = (values: unknown[]) => CloudEvent[];
 
@@ -27,12 +29,10 @@ export interface GatewayViews {
   frontier(): Frontier;
 }
 
-export type Role = 'customer' | 'staff' | 'service';
-
-/** Who a verified bearer token speaks for: its `sub` and `role` claims. */
+/** Who a verified bearer token speaks for: its `sub` and `role` claims (a role of the access policy's). */
 export interface Principal {
   sub: string;
-  role: Role;
+  role: string;
   /** When the token expires (ms since the epoch): a WebSocket it opened is closed then. */
   expiresAt?: number;
 }
@@ -45,6 +45,10 @@ export type AppendDecision = { allowed: true } | { allowed: false; index: number
  * only when auth is on; every principal reaching it has a verified token.
  */
 export interface AccessPolicy {
+  /** The roles a token may carry; a token with any other is refused (401 `invalid_token`). */
+  readonly roles: readonly string[];
+  /** May read the service's own state (metrics) and operate it. */
+  isOperator(principal: Principal): boolean;
   /** Readable and subscribable by anyone, without a token. */
   isPublicView(view: string): boolean;
   canRead(principal: Principal, view: string, key: string): boolean;
@@ -59,14 +63,20 @@ export interface AuthOptions {
   clockToleranceSeconds?: number;
 }
 
-/** A route the embedding program adds (the CLI's demo endpoints): JSON in, JSON out. */
+/** Signs a bearer token for a principal of the policy's roles, valid for `expiresInSeconds`. */
+export type SignToken = (principal: Omit<Principal, 'expiresAt'>, expiresInSeconds: number) => Promise<string>;
+
+/** A route the domain adds (a demo's sign-in, the lists a page offers): JSON in, JSON out. */
 export interface ExtraRoute {
   method: 'GET' | 'POST';
   pattern: string;
   /** Reachable without a token when auth is on (the demo sign-in itself). */
   public: boolean;
-  /** `body` is the decoded JSON body of a POST (undefined for a GET); the result is answered 200. */
-  handle(request: { params: Readonly<Record<string, string>>; body: unknown; principal: Principal | undefined }): Promise<unknown>;
+  /**
+   * `body` is the decoded JSON body of a POST (undefined for a GET); the result is answered
+   * 200. `signToken` is there when auth is on.
+   */
+  handle(request: { params: Readonly<Record<string, string>>; body: unknown; principal: Principal | undefined; signToken: SignToken | undefined }): Promise<unknown>;
 }
 
 /** A file served as is at its path (GET and HEAD), with an ETag. */

@@ -5,19 +5,24 @@ import { FoldlineError } from '../base/errors.js';
 import { pairKey } from '../base/pairKey.js';
 import { decodeState, frontier, frontierCovers, frontiersEqual, mergeFrontiers, positionKey, type Frontier } from '../crdt/index.js';
 import type { Ledger } from '../ledger/types.js';
-import type { EmbeddedStore } from './embeddedStore.js';
 import type { FoldWorkerData, FromWorker, ToWorker } from './foldWorkerProtocol.js';
 import type { CommitChange, EntityChange } from './runtime.js';
 import { SharedHead } from './sharedHead.js';
-import type { EntityRecord } from './types.js';
+import type { ReadRenewal } from './storeBackend.js';
+import type { EntityRecord, StateStore } from './types.js';
 
-export interface FoldWorkerOptions extends Omit<FoldWorkerData, 'logLevel' | 'reportCounts' | 'reportsInFlight' | 'head' | 'positions'> {
+export interface FoldWorkerOptions extends Omit<FoldWorkerData, 'logLevel' | 'reportCounts' | 'reportsInFlight' | 'head'> {
   /** Folded batches that may wait for this thread to take them in; default 4. */
   reportsInFlight?: number;
-  /** The ledger the worker reads, as this thread writes it: its appends wake the worker. */
+  /** The ledger the worker reads, as this thread writes it. */
   ledger: Ledger;
+  /**
+   * The worker's reader learns of appends only from this thread (LedgerCapabilities
+   * readerFollowsWriter): this thread then hands it each new durable head.
+   */
+  readerFollowsWriter: boolean;
   /** The worker's store, opened in this thread for reads. */
-  store: EmbeddedStore;
+  store: StateStore & Partial<ReadRenewal>;
   logger: Logger;
   /** Young generation of the worker's heap, MiB: a fold allocates much short-lived data. */
   youngGenerationMb?: number;
@@ -60,8 +65,8 @@ export class FoldWorker {
   private readonly watching = new AbortController();
   private failure: Error | undefined;
   private readonly exited: Promise<void>;
-  /** The ledger's durable head, published to the worker. */
-  private readonly head: SharedHead;
+  /** The ledger's durable head, published to a worker whose reader follows this thread's appends. */
+  private readonly head: SharedHead | undefined;
   /** Shared with the worker: batches reported, batches taken in (see FoldWorkerData). */
   private readonly reportCounts = new Int32Array(new SharedArrayBuffer(8));
   private started!: () => void;
@@ -69,14 +74,20 @@ export class FoldWorker {
   private readonly running = new Promise<void>((resolve) => (this.started = resolve));
 
   constructor(private readonly options: FoldWorkerOptions) {
-    const { ledger: _ledger, store: _store, logger, youngGenerationMb, onFatal: _onFatal, reportsInFlight = 4, registry, ...data } = options;
+    const { ledger: _ledger, store: _store, readerFollowsWriter, logger, youngGenerationMb, onFatal: _onFatal, reportsInFlight = 4, registry, ...data } = options;
     // Fewer than one would stop the worker at its first batch.
     if (!Number.isInteger(reportsInFlight) || reportsInFlight < 1) {
       throw new FoldlineError('invalid_option', `reportsInFlight must be a positive integer, not ${reportsInFlight}`);
     }
     const positions = options.ledger.streams.flatMap(({ name, shards }) => Array.from({ length: shards }, (_, shard) => positionKey(name, shard)));
-    this.head = new SharedHead(positions);
-    const workerData: FoldWorkerData = { ...data, logLevel: logger.level, reportCounts: this.reportCounts.buffer as SharedArrayBuffer, reportsInFlight, head: this.head.buffer, positions };
+    this.head = readerFollowsWriter ? new SharedHead(positions) : undefined;
+    const workerData: FoldWorkerData = {
+      ...data,
+      logLevel: logger.level,
+      reportCounts: this.reportCounts.buffer as SharedArrayBuffer,
+      reportsInFlight,
+      ...(this.head ? { head: { buffer: this.head.buffer, positions } } : {}),
+    };
     this.worker = new Worker(new URL('./foldWorkerThread.boot.js', import.meta.url), {
       workerData,
       resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb ?? 64 },
@@ -96,7 +107,7 @@ export class FoldWorker {
     this.worker.on('error', (error) => this.fail(error));
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.once('exit', (code) => this.fail(new FoldlineError('fold_worker_exited', `the fold worker exited with code ${code}`)));
-    void this.watchAppends();
+    if (this.head) void this.watchAppends(this.head);
   }
 
   /** Resolves once the worker has loaded and reported what the store holds; rejects if it failed first. */
@@ -190,7 +201,7 @@ export class FoldWorker {
         const { batch } = message;
         for (const [id, held] of this.held) if (held.batch <= batch) this.held.delete(id);
         for (const [id, last] of this.unstored) if (last <= batch) this.unstored.delete(id);
-        this.options.store.renewReads();
+        this.options.store.renewReads?.();
         this.started();
         // At start, the stored checkpoint: waiters for it hear of it as of a batch that changed nothing.
         if (this.advance(message.frontier)) this.publish({ entities: [], frontier: this.current });
@@ -270,7 +281,7 @@ export class FoldWorker {
   }
 
   /** Tells the worker of new records: one notice per wake, with the durable head. */
-  private async watchAppends(): Promise<void> {
+  private async watchAppends(head: SharedHead): Promise<void> {
     const { ledger } = this.options;
     const streams = ledger.streams.map((spec) => spec.name);
     const signal = this.watching.signal;
@@ -278,11 +289,11 @@ export class FoldWorker {
     while (!signal.aborted) {
       await ledger.waitForAppend(streams, seen, signal);
       if (signal.aborted) return;
-      const head = await ledger.head();
+      const current = await ledger.head();
       // Woken with nothing new: the ledger closed.
-      if (frontiersEqual(head, seen)) return;
-      seen = head;
-      this.head.publish(head);
+      if (frontiersEqual(current, seen)) return;
+      seen = current;
+      head.publish(current);
     }
   }
 

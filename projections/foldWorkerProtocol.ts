@@ -1,5 +1,6 @@
 import type { Frontier } from '../crdt/index.js';
 import type { StreamRouter } from '../ledger/types.js';
+import type { BackendRef } from './backendModules.js';
 import type { ProjectionDefinition } from './types.js';
 
 /**
@@ -16,8 +17,9 @@ export interface FoldWorkerData {
   /** URL of the topology module. */
   topology: string;
   consumer: string;
-  ledgerPath: string;
-  storePath: string;
+  /** The ledger backend the worker opens a reader of, and the state store backend it commits to. */
+  ledgerBackend: BackendRef;
+  storeBackend: BackendRef;
   batchSize?: number;
   idWindow?: number;
   commitIntervalMs?: number;
@@ -30,9 +32,11 @@ export interface FoldWorkerData {
    */
   reportCounts: SharedArrayBuffer;
   reportsInFlight: number;
-  /** The ledger's durable head as the serving thread publishes it (see SharedHead), over `positions`. */
-  head: SharedArrayBuffer;
-  positions: string[];
+  /**
+   * The ledger's durable head as the serving thread publishes it (see SharedHead), over
+   * `positions`: only for a reader that follows the writer (LedgerCapabilities.readerFollowsWriter).
+   */
+  head?: { buffer: SharedArrayBuffer; positions: string[] };
 }
 
 /**

@@ -3,18 +3,17 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { pairKey } from '../base/pairKey.js';
 import { encodeState } from '../crdt/index.js';
-import { EmbeddedLedger } from '../ledger/embeddedLedger.js';
-import { EmbeddedStore } from './embeddedStore.js';
+import { loadLedgerBackend, loadStoreBackend } from './backendModules.js';
 import type { FoldTopology, FoldWorkerData, FromWorker, ToWorker } from './foldWorkerProtocol.js';
 import { ProjectionRuntime } from './runtime.js';
 import { SharedHead } from './sharedHead.js';
 
 /*
- * The fold worker thread: a ProjectionRuntime over a reader of the embedded ledger,
- * committing to the embedded store, reporting each batch to the thread that started it
- * (see foldWorker.ts). It shares the LMDB environments with that thread, so neither
- * events nor states are copied between threads except the records of the entities that
- * thread watches.
+ * The fold worker thread: a ProjectionRuntime over a reader of the ledger, committing to the
+ * state store, both opened through the backend modules its data names, reporting each batch
+ * to the thread that started it (see foldWorker.ts). Embedded backends share their storage
+ * with that thread, so neither events nor states are copied between threads except the
+ * records of the entities that thread watches.
  */
 const data = workerData as FoldWorkerData;
 const port = parentPort!;
@@ -22,7 +21,7 @@ const post = (message: FromWorker): void => port.postMessage(message);
 
 const topology = (await import(data.topology)) as FoldTopology;
 const logger = pino({ name: 'foldline', level: data.logLevel }, pino.destination(2)).child({ layer: 'projections', thread: 'fold-worker' });
-const ledger = await EmbeddedLedger.openReader({ path: data.ledgerPath, route: topology.route });
+const ledger = await (await loadLedgerBackend(data.ledgerBackend)).openReader(data.ledgerBackend.config, topology.route);
 const reportCounts = new Int32Array(data.reportCounts);
 
 /** Waits until fewer than `reportsInFlight` reports wait in the serving thread (see FoldWorkerData). */
@@ -36,7 +35,7 @@ async function reportWindow(): Promise<void> {
   }
 }
 
-const store = new EmbeddedStore({ path: data.storePath });
+const store = await (await loadStoreBackend(data.storeBackend)).open(data.storeBackend.config);
 const registry = new Registry();
 const runtime = new ProjectionRuntime({
   consumer: data.consumer,
@@ -86,7 +85,7 @@ port.on('message', (message: ToWorker) => {
     case 'stop':
       return void (async () => {
         stopping = true;
-        head.wake();
+        head?.wake();
         await runtime.stop();
         await store.close();
         await ledger.close();
@@ -96,17 +95,21 @@ port.on('message', (message: ToWorker) => {
   }
 });
 
-/** The serving thread's appends: each new durable head is the reader's to read up to. */
-const head = new SharedHead(data.positions, data.head);
+/** A reader that follows the writer: each durable head the serving thread publishes is the reader's to read up to. */
+const head = data.head && new SharedHead(data.head.positions, data.head.buffer);
 let stopping = false;
-void (async () => {
-  let seen = 0;
-  while (!stopping) {
-    const next = await head.next(seen);
-    seen = next.generation;
-    if (!stopping) ledger.refresh(next.head);
-  }
-})();
+if (head) {
+  const follow = ledger.refresh?.bind(ledger);
+  if (!follow) throw new Error(`the ledger backend ${data.ledgerBackend.module} claims its reader follows the writer, yet its reader has no refresh`);
+  void (async () => {
+    let seen = 0;
+    while (!stopping) {
+      const next = await head.next(seen);
+      seen = next.generation;
+      if (!stopping) follow(next.head);
+    }
+  })();
+}
 
 // What the store already holds counts as folded from the start, before any new batch.
 post({ type: 'stored', batch: 0, frontier: (await store.checkpoint(data.consumer))?.frontier ?? {} });

@@ -1,25 +1,26 @@
+import type { AccessPolicy, AppendDecision, Principal } from '../gateway/types.js';
 import type { CloudEvent } from '../ledger/types.js';
 import { isRetailEventType, retailEventTypes } from './streams.js';
 
 /*
- * Who may read and append what in the retail domain. The gateway consults it (it satisfies
- * the gateway's AccessPolicy by shape; retail knows nothing of the gateway): a customer sees
- * only their own cart and recently viewed and writes only their own customer-stream events;
- * catalog and product pages are public; staff and services may do everything.
+ * Who may read and append what in the retail domain: a customer sees only their own cart and
+ * recently viewed and writes only their own customer-stream events; catalog and product
+ * pages are public; staff and services may do everything, and operate the service.
  */
 
-interface Principal {
-  sub: string;
-  role: 'customer' | 'staff' | 'service';
-}
-
-type AppendDecision = { allowed: true } | { allowed: false; index: number; path: string; message: string };
+export const retailRoles = ['customer', 'staff', 'service'] as const;
 
 const publicViews: ReadonlySet<string> = new Set(['catalog', 'product']);
 /** Views keyed by customerId that a customer may read for themselves. */
 const ownViews: ReadonlySet<string> = new Set(['cart', 'recently-viewed']);
 
-export const retailAccess = {
+export const retailAccess: AccessPolicy = {
+  roles: retailRoles,
+
+  isOperator(principal: Principal): boolean {
+    return principal.role !== 'customer';
+  },
+
   isPublicView(view: string): boolean {
     return publicViews.has(view);
   },

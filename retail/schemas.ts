@@ -59,7 +59,7 @@ export function validateBatch(values: readonly unknown[]): CloudEvent[] {
 }
 
 function invalid(code: string, path: string, message: string, index: number | undefined): FoldlineError {
-  return new FoldlineError(code, index === undefined ? message : `event ${index}: ${message}`, { path, index });
+  return new FoldlineError(code, message, { path, index });
 }
 
 /** The JSON pointer and a readable sentence for ajv's first error. */

@@ -102,12 +102,15 @@ describe('foldline ledger', () => {
     expect(parseLines<{ event: CloudEvent }>(read.stdout).map((r) => r.event.id).sort()).toEqual(['a1', 'a2', 'a4']);
   });
 
-  it('refuses events that are not retail CloudEvents', async () => {
+  it('refuses events that are not valid retail CloudEvents, as the gateway does', async () => {
     const unknownType = await foldline(['ledger', 'append', '--data', data], ndjson([{ ...cartEvent('u1', 'c1'), type: 'retail.unknown' }]));
     expect(unknownType.code).toBe(1);
     expect(unknownType.stderr).toMatch(/line 1: unknown event type "retail.unknown"/);
     const noSubject = await foldline(['ledger', 'append', '--data', data], ndjson(['[1,2]', { id: 'n1' }]));
     expect(noSubject.code).toBe(1);
-    expect(noSubject.stderr).toMatch(/line 1: not a JSON object/);
+    expect(noSubject.stderr).toMatch(/line 1: an event must be a JSON object/);
+    const badQuantity = await foldline(['ledger', 'append', '--data', data], ndjson([{ ...cartEvent('q1', 'c1'), data: { customerId: 'c1', sku: 'sku-1', quantity: 0 } }]));
+    expect(badQuantity.code).toBe(1);
+    expect(badQuantity.stderr).toMatch(/line 1: \/data\/quantity must be >= 1/);
   });
 });

@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startService, type Service } from '../cli/service.js';
 import { TokenVerifier } from '../gateway/auth/jwt.js';
+import { retailDomain } from '../retail/domain.js';
+import { startService, type Service } from '../service/service.js';
 
 /*
  * The storefront in a real browser: two devices (browser contexts, so nothing is shared but
@@ -34,7 +35,7 @@ beforeAll(async () => {
     throw new Error(`Chromium is missing at ${chromiumPath}: install Debian's package (apt-get install chromium; .ci/run does this). This test never downloads a browser.`);
   }
   dataDir = await mkdtemp(join(tmpdir(), 'foldline-e2e-'));
-  service = await startService({ dataDir, host: '127.0.0.1', port: 0, shards: 4, demo: true, authSecret: secret, logger: pino({ level: 'silent' }) });
+  service = await startService({ domain: retailDomain, dataDir, host: '127.0.0.1', port: 0, shards: 4, demo: true, authSecret: secret, logger: pino({ level: 'silent' }) });
   // The pages should meet the whole demo history folded, not a backlog that moves the cart under them.
   await service.runtime.catchUp();
   browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
@@ -140,7 +141,7 @@ describe('the storefront on two devices signed in as the same customer', () => {
     // Signed in through the page with a real customer JWT, which the live socket carries too.
     for (const { page, sockets } of [a, b]) {
       const session = JSON.parse((await page.evaluate(() => sessionStorage.getItem('foldline.session')))!) as { customerId: string; token: string };
-      expect(new TokenVerifier(secret).verify(session.token)).toMatchObject({ sub: customerId, role: 'customer' });
+      expect(new TokenVerifier(secret, retailDomain.access.roles).verify(session.token)).toMatchObject({ sub: customerId, role: 'customer' });
       // The page opens a signed-out socket first; signing in reconnects with the token.
       const live = sockets.map((url) => new URL(url)).filter((url) => url.pathname === '/v1/live');
       expect(live.at(-1)?.searchParams.get('access_token')).toBe(session.token);

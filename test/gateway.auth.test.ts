@@ -1,15 +1,16 @@
+import { SignJWT } from 'jose';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { SignJWT } from 'jose';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startService } from '../cli/service.js';
 import { signToken } from '../gateway/auth/jwt.js';
 import type { Principal } from '../gateway/types.js';
 import { retailAccess } from '../retail/access.js';
+import { retailDomain } from '../retail/domain.js';
+import { startService } from '../service/service.js';
 import { LiveClient } from './support/liveClient.js';
 import { cartChange, productCreated, retailEvent, startRetailServer, type RetailServer } from './support/retailGateway.js';
 
@@ -275,7 +276,7 @@ describe('listening without a secret', () => {
     await expect(startRetailServer({ auth: { secret: 'short', policy: retailAccess } })).rejects.toMatchObject({ code: 'weak_secret' });
     const dataDir = await mkdtemp(join(tmpdir(), 'foldline-auth-'));
     try {
-      await expect(startService({ dataDir, host: '0.0.0.0', port: 0, shards: 1, logger: pino({ level: 'silent' }) })).rejects.toMatchObject({ code: 'insecure_host' });
+      await expect(startService({ domain: retailDomain, dataDir, host: '0.0.0.0', port: 0, shards: 1, logger: pino({ level: 'silent' }) })).rejects.toMatchObject({ code: 'insecure_host' });
       const cli = promisify(execFile)(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'start', '--data', dataDir, '--host', '0.0.0.0', '--port', '0'], {
         env: { ...process.env, FOLDLINE_AUTH_SECRET: '' },
       });

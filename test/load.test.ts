@@ -5,8 +5,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoad, type LoadReport } from '../bench/load/runLoad.js';
 import { EffectTracker } from '../bench/load/tracker.js';
-import { startService, type Service } from '../cli/service.js';
 import { encodeToken } from '../ledger/token.js';
+import { retailDomain } from '../retail/domain.js';
+import { startService, type Service } from '../service/service.js';
 
 describe('foldline load against a real server', () => {
   let dataDir: string;
@@ -14,7 +15,7 @@ describe('foldline load against a real server', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'foldline-load-'));
-    service = await startService({ dataDir, host: '127.0.0.1', port: 0, shards: 2, logger: pino({ level: 'silent' }) });
+    service = await startService({ domain: retailDomain, dataDir, host: '127.0.0.1', port: 0, shards: 2, logger: pino({ level: 'silent' }) });
   });
   afterAll(async () => {
     await service?.close();

@@ -13,6 +13,7 @@ import { MemoryStore } from '../projections/memoryStore.js';
 import { generateEvents } from '../retail/generator.js';
 import { retailProjections } from '../retail/projections.js';
 import { retailRouter, retailStreams } from '../retail/streams.js';
+import { embeddedBackends, type Backends } from '../service/backends.js';
 
 const topology = new URL('../retail/topology.ts', import.meta.url).href;
 const logger = pino({ level: 'silent' });
@@ -22,9 +23,11 @@ describe('a fold worker', () => {
   let ledger: EmbeddedLedger;
   let store: EmbeddedStore;
   let workers: FoldWorker[];
+  let backends: Backends;
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'foldline-worker-'));
+    backends = embeddedBackends(dir);
     ledger = await EmbeddedLedger.open({ path: join(dir, 'ledger'), streams: retailStreams(2), route: retailRouter });
     store = new EmbeddedStore({ path: join(dir, 'state') });
     workers = [];
@@ -42,9 +45,10 @@ describe('a fold worker', () => {
       topology: options.topology ?? topology,
       consumer: 'test',
       ledger,
-      ledgerPath: join(dir, 'ledger'),
+      ledgerBackend: backends.ledger,
+      readerFollowsWriter: true,
       store,
-      storePath: join(dir, 'state'),
+      storeBackend: backends.store,
       idWindow: 0,
       batchSize: options.batchSize ?? 200,
       ...(options.reportsInFlight === undefined ? {} : { reportsInFlight: options.reportsInFlight }),

@@ -135,7 +135,7 @@ describe('validateEvent', () => {
     expect(rejection({ ...itemAdded(), data: { customerId: 'c-1', sku: 'sku-1' } }).message).toBe('/data/quantity is required');
     expect(rejection(withData('retail.cart.item-added', { colour: 'red' })).message).toBe('/data/colour is not a known field');
     expect(rejection({ ...itemAdded(), time: 'yesterday' }).message).toBe('/time "yesterday" is not an RFC 3339 date-time');
-    expect(rejection({ ...itemAdded(), subject: 'c-2' }, 4).message).toBe('event 4: /subject must equal /data/customerId for retail.cart.item-added');
+    expect(rejection({ ...itemAdded(), subject: 'c-2' }, 4).message).toBe('/subject must equal /data/customerId for retail.cart.item-added');
   });
 
   it('takes hostile attribute keys as plain data and keeps them', () => {
@@ -246,7 +246,7 @@ describe('validateBatch', () => {
     expect(error).toBeInstanceOf(FoldlineError);
     expect((error as FoldlineError).toJSON()).toEqual({
       code: 'invalid_event',
-      message: 'event 2: /data/quantity must be >= 1',
+      message: '/data/quantity must be >= 1',
       index: 2,
       path: '/data/quantity',
     });

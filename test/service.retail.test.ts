@@ -5,13 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startService, type Service } from '../cli/service.js';
 import { canonicalJson } from '../crdt/index.js';
 import { encodeToken } from '../ledger/token.js';
 import type { CloudEvent } from '../ledger/types.js';
+import { retailDomain } from '../retail/domain.js';
 import { generateEvents } from '../retail/generator.js';
-import { viewKeysOf } from './retail/viewKeys.js';
+import { startService, type Service } from '../service/service.js';
 import { startServer } from './convergence/serverProcess.js';
+import { viewKeysOf } from './retail/viewKeys.js';
 import { cartChange, retailEvent } from './support/retailGateway.js';
 
 /*
@@ -22,7 +23,7 @@ import { cartChange, retailEvent } from './support/retailGateway.js';
 let dataDir: string;
 let service: Service;
 const silent = pino({ level: 'silent' });
-const start = (): Promise<Service> => startService({ dataDir, host: '127.0.0.1', port: 0, shards: 4, logger: silent });
+const start = (): Promise<Service> => startService({ domain: retailDomain, dataDir, host: '127.0.0.1', port: 0, shards: 4, logger: silent });
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'foldline-service-'));

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startService, type Service, type ServiceOptions } from '../cli/service.js';
+import { retailDomain } from '../retail/domain.js';
 import { storefrontAssets } from '../retail/storefront/assets.js';
+import { startService, type Service, type ServiceOptions } from '../service/service.js';
 
 /* What `foldline start` serves besides the API: the storefront page and the demo endpoints. */
 
@@ -13,7 +14,7 @@ const started: Array<{ service: Service; dataDir: string }> = [];
 
 async function start(options: Partial<ServiceOptions>): Promise<Service> {
   const dataDir = await mkdtemp(join(tmpdir(), 'foldline-storefront-'));
-  const service = await startService({ dataDir, host: '127.0.0.1', port: 0, shards: 1, logger: pino({ level: 'silent' }), ...options });
+  const service = await startService({ domain: retailDomain, dataDir, host: '127.0.0.1', port: 0, shards: 1, logger: pino({ level: 'silent' }), ...options });
   started.push({ service, dataDir });
   return service;
 }

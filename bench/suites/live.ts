@@ -7,21 +7,22 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { missingServiceFlags, serviceNodeFlags } from '../../cli/heapFlags.js';
-import { startService } from '../../cli/service.js';
 import type { Frontier } from '../../crdt/index.js';
 import { startGateway } from '../../gateway/server.js';
 import { defaultLimits } from '../../gateway/types.js';
-import { encodeToken } from '../../ledger/token.js';
 import { MemoryLedger } from '../../ledger/memoryLedger.js';
+import { encodeToken } from '../../ledger/token.js';
+import { retailDomain } from '../../retail/domain.js';
 import { validateBatch } from '../../retail/schemas.js';
 import { retailRouter, retailStreams } from '../../retail/streams.js';
+import { startService } from '../../service/service.js';
 import { collectGarbage } from '../gc.js';
-import { appendModes, type AppendMode } from '../load/appenders.js';
 import { cartPayloads } from '../live/cartPayloads.js';
 import { PushClients } from '../live/clientProcess.js';
 import { DrivenViews } from '../live/drivenViews.js';
 import { measurePushes, type PushFigures } from '../live/pushThroughput.js';
 import { startRawServer } from '../live/rawServer.js';
+import { appendModes, type AppendMode } from '../load/appenders.js';
 import { catalogEvents } from '../load/catalog.js';
 import type { LoadReport } from '../load/runLoad.js';
 import type { BenchReport, BenchRow } from '../report.js';
@@ -93,7 +94,7 @@ function pushRow(measure: string, figures: PushFigures): BenchRow {
 
 async function effectAfterCause(seconds: number, via: AppendMode): Promise<{ load: LoadReport; eventLoop: { p50: number; p90: number; p99: number; max: number }; frontier: Frontier }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'foldline-bench-live-'));
-  const service = await startService({ dataDir, host: '127.0.0.1', port: 0, shards: 4, logger: pino({ level: 'warn' }) });
+  const service = await startService({ domain: retailDomain, dataDir, host: '127.0.0.1', port: 0, shards: 4, logger: pino({ level: 'warn' }) });
   const delay = monitorEventLoopDelay({ resolution: 5 });
   try {
     delay.enable();

@@ -3,24 +3,29 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { Command, InvalidArgumentError } from 'commander';
-import { generateEvents } from '../../retail/generator.js';
+import type { CloudEvent } from '../../ledger/types.js';
+import { domainOption, loadDomain } from '../domainOption.js';
 
 /** Events per chunk written: large enough that stream overhead does not count. */
 const chunkEvents = 1000;
 const progressEvery = 100_000;
 
-/** `foldline gen`: seeded Hello Retail traffic as CloudEvents NDJSON. */
+/** `foldline gen`: the domain's seeded traffic as CloudEvents NDJSON. */
 export function genCommand(): Command {
   return new Command('gen')
-    .description('generate realistic Hello Retail traffic as CloudEvents NDJSON (the same seed gives the same bytes)')
+    .description('generate realistic traffic of the domain (Hello Retail by default) as CloudEvents NDJSON (the same seed gives the same bytes)')
     .option('--seed <n>', 'seed of the generator (non-negative integer)', nonNegativeInteger, 1)
     .requiredOption('--events <n>', 'how many events to write', nonNegativeInteger)
     .option('--out <file>', 'write to this file instead of stdout; gzip when it ends with .gz')
-    .action(async (options: { seed: number; events: number; out?: string }) => {
+    .addOption(domainOption())
+    .action(async (options: { seed: number; events: number; out?: string; domain?: string }) => {
       const { seed, events, out } = options;
+      const domain = await loadDomain(options.domain);
+      if (!domain.generate) throw new InvalidArgumentError(`the ${domain.name} domain has no traffic generator`);
+      const generated = domain.generate({ seed, events });
       const started = performance.now();
       const progress = out === undefined ? undefined : (written: number) => process.stderr.write(`gen: ${written}/${events} events\n`);
-      const lines = Readable.from(ndjsonChunks(seed, events, progress), { objectMode: false });
+      const lines = Readable.from(ndjsonChunks(generated, events, progress), { objectMode: false });
       try {
         if (out === undefined) await pipeline(lines, process.stdout);
         else if (out.endsWith('.gz')) await pipeline(lines, createGzip(), createWriteStream(out));
@@ -36,10 +41,10 @@ export function genCommand(): Command {
     });
 }
 
-function* ndjsonChunks(seed: number, events: number, progress?: (written: number) => void): Generator<string> {
+function* ndjsonChunks(generated: Iterable<CloudEvent>, events: number, progress?: (written: number) => void): Generator<string> {
   let chunk = '';
   let written = 0;
-  for (const event of generateEvents({ seed, events })) {
+  for (const event of generated) {
     chunk += `${JSON.stringify(event)}\n`;
     if (++written % chunkEvents === 0) {
       yield chunk;

@@ -6,8 +6,9 @@ import type { Readable, Writable } from 'node:stream';
 import { FoldlineError } from '../../base/errors.js';
 import { isSeq } from '../../crdt/index.js';
 import { EmbeddedLedger } from '../../ledger/embeddedLedger.js';
-import type { CloudEvent, Ledger } from '../../ledger/types.js';
-import { isRetailEventType, retailRouter, retailStreams } from '../../retail/streams.js';
+import type { CloudEvent, Ledger, StreamSpec } from '../../ledger/types.js';
+import type { Domain } from '../../service/domain.js';
+import { domainOption, loadDomain } from '../domainOption.js';
 
 /** Lines appended in one call at most; fewer when less input is waiting. */
 const maxBatchLines = 1000;
@@ -23,16 +24,20 @@ export function ledgerCommand(): Command {
     .argument('[file]', 'NDJSON file, or - for standard input', '-')
     .requiredOption('--data <dir>', 'data directory (created if missing)')
     .option('--shards <n>', 'shards per stream; a directory keeps the count it was created with', positiveInteger, 4)
+    .addOption(domainOption())
     .addHelpText(
       'after',
       '\nLines are appended in batches of what has arrived (at most 1000), each one durable before its receipts print.' +
-        '\nA bad line (not JSON, not an event, an unknown type, an id reused with other content) stops the append' +
+        '\nA bad line (not JSON, not a valid event of the domain, an id reused with other content) stops the append' +
         '\nwith an error naming its line number and exit code 1: the lines before it are appended and acknowledged,' +
         '\nnothing from it on. Blank lines are skipped. The directory is locked while the command runs.',
     )
-    .action((file: string, options: { data: string; shards: number }) =>
-      withLedger(options.data, retailStreams(options.shards), (opened) => appendLines(file === '-' ? process.stdin : createReadStream(file), opened, process.stdout)),
-    );
+    .action(async (file: string, options: { data: string; shards: number; domain?: string }) => {
+      const domain = await loadDomain(options.domain);
+      await withLedger(options.data, domain, domain.streams(options.shards), (opened) =>
+        appendLines(file === '-' ? process.stdin : createReadStream(file), opened, domain, process.stdout),
+      );
+    });
 
   ledger
     .command('read')
@@ -41,22 +46,23 @@ export function ledgerCommand(): Command {
     .requiredOption('--stream <name>', 'stream to read')
     .option('--shard <n>', 'only this shard (default: every shard, one after the other)', shardNumber)
     .option('--after <seq>', 'only records after this sequence number', sequenceNumber)
-    .action(async (options: { data: string; stream: string; shard?: number; after?: string }) => {
+    .addOption(domainOption())
+    .action(async (options: { data: string; stream: string; shard?: number; after?: string; domain?: string }) => {
       if (!existsSync(options.data)) {
         process.stderr.write(`foldline ledger: no data directory ${options.data}\n`);
         process.exitCode = 1;
         return;
       }
-      await withLedger(options.data, undefined, (opened) => readRecords(opened, options, process.stdout));
+      await withLedger(options.data, await loadDomain(options.domain), undefined, (opened) => readRecords(opened, options, process.stdout));
     });
 
   return ledger;
 }
 
 /** Runs `work` on the ledger of `dir`; a FoldlineError becomes a message and exit code 1. */
-async function withLedger(dir: string, streams: ReturnType<typeof retailStreams> | undefined, work: (ledger: Ledger) => Promise<void>): Promise<void> {
+async function withLedger(dir: string, domain: Domain, streams: StreamSpec[] | undefined, work: (ledger: Ledger) => Promise<void>): Promise<void> {
   try {
-    const ledger = await EmbeddedLedger.open({ path: dir, streams, route: retailRouter });
+    const ledger = await EmbeddedLedger.open({ path: dir, streams, route: domain.route });
     try {
       await work(ledger);
     } finally {
@@ -78,13 +84,13 @@ interface Line {
  * Appends the events of an NDJSON input: one append in flight at a time, each taking the
  * lines that arrived meanwhile, so a busy input makes big group commits.
  */
-async function appendLines(input: Readable, ledger: Ledger, output: Writable): Promise<void> {
+async function appendLines(input: Readable, ledger: Ledger, domain: Domain, output: Writable): Promise<void> {
   let badLine: FoldlineError | undefined;
   for await (const texts of lineBatches(input)) {
     const lines: Line[] = [];
     for (const { number, text } of texts) {
       try {
-        lines.push({ number, event: parseEvent(text, number) });
+        lines.push({ number, event: parseEvent(text, number, domain) });
       } catch (error) {
         badLine = error as FoldlineError;
         break;
@@ -168,25 +174,20 @@ async function* lineBatches(input: Readable): AsyncGenerator<RawLine[]> {
   }
 }
 
-/** A minimal structural check; the retail schemas validate events fully. */
-function parseEvent(text: string, number: number): CloudEvent {
+/** One line's event, validated as the gateway validates an append. */
+function parseEvent(text: string, number: number, domain: Domain): CloudEvent {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw badLine(number, `not JSON (${(error as Error).message})`);
+    throw new FoldlineError('malformed_json', `line ${number}: not JSON (${(error as Error).message})`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badLine(number, 'not a JSON object');
-  const event = value as Record<string, unknown>;
-  for (const attribute of ['id', 'source', 'type', 'subject']) {
-    if (typeof event[attribute] !== 'string') throw badLine(number, `the event has no string "${attribute}"`);
+  try {
+    return domain.validate([value])[0]!;
+  } catch (error) {
+    if (!(error instanceof FoldlineError)) throw error;
+    throw new FoldlineError(error.code, `line ${number}: ${error.message}`, error.path === undefined ? {} : { path: error.path });
   }
-  if (!isRetailEventType(event.type as string)) throw badLine(number, `unknown event type ${JSON.stringify(event.type)}`);
-  return value as CloudEvent;
-}
-
-function badLine(number: number, message: string): FoldlineError {
-  return new FoldlineError('bad_event', `line ${number}: ${message}`);
 }
 
 async function readRecords(ledger: Ledger, options: { stream: string; shard?: number; after?: string }, output: Writable): Promise<void> {

@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { isLoopbackHost } from '../../gateway/auth/listenAddress.js';
-import type { Service } from '../service.js';
+import type { Service } from '../../service/service.js';
+import { domainOption, loadDomain } from '../domainOption.js';
+import { missingServiceFlags } from '../heapFlags.js';
 
 export function integerOption(name: string, min: number, max: number) {
   return (text: string): number => {
@@ -12,15 +14,16 @@ export function integerOption(name: string, min: number, max: number) {
 
 export function startCommand(): Command {
   return new Command('start')
-    .description('run the ledger, the retail projections and the gateway in one process')
+    .description('run the ledger, the projections of a domain (Hello Retail by default) and the gateway in one process')
     .requiredOption('--data <dir>', 'data directory (created if missing)')
     .option('--port <n>', 'port to listen on (0: any free port)', integerOption('--port', 0, 65535), 8080)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--shards <n>', 'shards per stream for a new data directory', integerOption('--shards', 1, 64), 4)
     .option('--auth-secret <secret>', 'HS256 secret (32+ bytes) for bearer tokens; prefer the FOLDLINE_AUTH_SECRET environment variable')
     .option('--allowed-origins <origins>', 'comma-separated browser origins allowed to open WebSockets (`:*` any port, `*` any origin)')
-    .option('--demo', 'load a generated history into an empty data directory and offer the demo sign-in (POST /v1/demo/sign-in): anyone may act as any customer')
-    .action(async (options: { data: string; port: number; host: string; shards: number; authSecret?: string; allowedOrigins?: string; demo?: boolean }) => {
+    .option('--demo', "load the domain's demo history into an empty data directory and offer its demo routes (retail: POST /v1/demo/sign-in, where anyone may act as any customer)")
+    .addOption(domainOption())
+    .action(async (options: { data: string; port: number; host: string; shards: number; authSecret?: string; allowedOrigins?: string; demo?: boolean; domain?: string }) => {
       const authSecret = options.authSecret ?? (process.env['FOLDLINE_AUTH_SECRET'] || undefined);
       if (authSecret === undefined && !isLoopbackHost(options.host)) {
         throw new InvalidArgumentError(`--host ${options.host} would expose the service without authentication; set FOLDLINE_AUTH_SECRET or listen on a loopback address`);
@@ -37,8 +40,14 @@ export function startCommand(): Command {
       process.once('SIGTERM', () => void stop());
       process.once('SIGINT', () => void stop());
       // Loaded here: the service pulls in the whole engine, which other commands do not need.
-      const { startService } = await import('../service.js');
+      const [{ startService }, { pino }, domain] = await Promise.all([import('../../service/service.js'), import('pino'), loadDomain(options.domain)]);
+      // Logs go to stderr: stdout is for what a command answers.
+      const logger = pino({ name: 'foldline', level: process.env['FOLDLINE_LOG_LEVEL'] ?? 'info' }, pino.destination(2));
+      const missingFlags = missingServiceFlags();
+      if (missingFlags.length > 0) logger.warn({ missingFlags }, "node was started without the service's V8 flags: expect major-GC pauses in push latencies (docs/operations.md)");
       starting = startService({
+        domain,
+        logger,
         dataDir: options.data,
         host: options.host,
         port: options.port,

@@ -1,7 +1,7 @@
 import { FoldlineError } from '../../base/errors.js';
 import type { CloudEvent } from '../../ledger/types.js';
-import type { AccessPolicy, AuthOptions, Principal } from '../types.js';
-import { TokenVerifier, unauthorized } from './jwt.js';
+import type { AccessPolicy, AuthOptions, Principal, SignToken } from '../types.js';
+import { signToken, TokenVerifier, unauthorized } from './jwt.js';
 
 /**
  * Authentication and the access checks of every call. With auth off it lets everything
@@ -11,10 +11,13 @@ import { TokenVerifier, unauthorized } from './jwt.js';
 export class AccessGuard {
   private readonly verifier: TokenVerifier | undefined;
   private readonly policy: AccessPolicy | undefined;
+  /** Signs tokens with the verifier's secret (auth on only). */
+  readonly signToken: SignToken | undefined;
 
   constructor(auth: AuthOptions | undefined) {
-    this.verifier = auth && new TokenVerifier(auth.secret, auth.clockToleranceSeconds);
+    this.verifier = auth && new TokenVerifier(auth.secret, auth.policy.roles, auth.clockToleranceSeconds);
     this.policy = auth?.policy;
+    this.signToken = auth && ((principal, expiresInSeconds) => signToken(auth.secret, principal, expiresInSeconds));
   }
 
   get enabled(): boolean {
@@ -45,10 +48,11 @@ export class AccessGuard {
     if (this.policy) required(principal);
   }
 
-  /** Operations endpoints (metrics): staff and service only. */
+  /** Operations endpoints (metrics): the policy's operators only. */
   checkOperator(principal: Principal | undefined): void {
     if (!this.policy) return;
-    if (required(principal).role === 'customer') throw forbidden('only staff and services may read this');
+    const who = required(principal);
+    if (!this.policy.isOperator(who)) throw forbidden(`${who.role} ${JSON.stringify(who.sub)} may not operate this service`);
   }
 }
 

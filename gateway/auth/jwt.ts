@@ -1,10 +1,9 @@
 import { SignJWT } from 'jose';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { FoldlineError } from '../../base/errors.js';
-import type { Principal, Role } from '../types.js';
+import type { Principal } from '../types.js';
 
 const algorithm = 'HS256';
-const roles: ReadonlySet<string> = new Set<Role>(['customer', 'staff', 'service']);
 /** RFC 7518 §3.2: an HS256 key must be at least as long as the hash. */
 const minSecretBytes = 32;
 const base64url = /^[A-Za-z0-9_-]*$/;
@@ -20,7 +19,7 @@ export function secretKey(secret: string): Buffer {
 
 /**
  * Verifies bearer JWTs (RFC 7519, compact JWS): HS256 only, the signature, `exp` (required)
- * and `nbf` with clock tolerance, then `sub` and `role`.
+ * and `nbf` with clock tolerance, then `sub` and `role` (one of `roles`).
  *
  * Synchronous on purpose (jose's verification is asynchronous): a WebSocket upgrade finished
  * after an await must be corked, and uWebSockets.js's cork can then close the new socket
@@ -31,11 +30,15 @@ export function secretKey(secret: string): Buffer {
 export class TokenVerifier {
   private readonly key: Buffer;
 
+  private readonly roles: ReadonlySet<string>;
+
   constructor(
     secret: string,
+    roles: readonly string[],
     private readonly clockToleranceSeconds = 5,
   ) {
     this.key = secretKey(secret);
+    this.roles = new Set(roles);
   }
 
   /** Throws 401: `token_expired`, or `invalid_token` for anything else wrong with it. */
@@ -57,13 +60,13 @@ export class TokenVerifier {
     if (exp + this.clockToleranceSeconds <= now) throw unauthorized('token_expired', 'the bearer token has expired');
     if (typeof nbf === 'number' && nbf - this.clockToleranceSeconds > now) throw invalid('not valid yet (nbf)');
     if (typeof sub !== 'string' || sub === '') throw invalid('no sub');
-    if (typeof role !== 'string' || !roles.has(role)) throw invalid('no valid role (customer, staff or service)');
-    return { sub, role: role as Role, expiresAt: exp * 1000 };
+    if (typeof role !== 'string' || !this.roles.has(role)) throw invalid(`no valid role (${[...this.roles].join(', ')})`);
+    return { sub, role, expiresAt: exp * 1000 };
   }
 }
 
-/** A token for `principal`, valid for `expiresInSeconds` (the CLI's demo sign-in, tests, operators). */
-export function signToken(secret: string, principal: Principal, expiresInSeconds: number): Promise<string> {
+/** A token for `principal`, valid for `expiresInSeconds` (a demo's sign-in, tests, operators). */
+export function signToken(secret: string, principal: Omit<Principal, 'expiresAt'>, expiresInSeconds: number): Promise<string> {
   return new SignJWT({ role: principal.role })
     .setProtectedHeader({ alg: algorithm, typ: 'JWT' })
     .setSubject(principal.sub)

@@ -104,7 +104,7 @@ export function extraHttpRoutes(routes: readonly ExtraRoute[], guard: AccessGuar
       if (!route.public) guard.checkAuthenticated(principal);
       const bytes = await body();
       const json = route.method === 'POST' && bytes.length > 0 ? parseJson(bytes) : undefined;
-      return jsonAnswer(200, await route.handle({ params, body: json, principal }));
+      return jsonAnswer(200, await route.handle({ params, body: json, principal, signToken: guard.signToken }));
     },
   }));
 }

@@ -1,33 +1,31 @@
-import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { checkListenAddress } from '../gateway/auth/listenAddress.js';
 import { startGateway } from '../gateway/server.js';
+import type { ExtraRoute } from '../gateway/types.js';
 import { ViewEngine } from '../joiner/viewEngine.js';
-import { EmbeddedLedger } from '../ledger/embeddedLedger.js';
-import { EmbeddedStore } from '../projections/embeddedStore.js';
+import type { Ledger } from '../ledger/types.js';
 import { FoldWorker } from '../projections/foldWorker.js';
-import { retailAccess } from '../retail/access.js';
-import { validateBatch } from '../retail/schemas.js';
-import { storefrontAssets } from '../retail/storefront/assets.js';
-import { retailRouter, retailStreams } from '../retail/streams.js';
-import { retailViews } from '../retail/views.js';
+import { embeddedBackends, loadBackends, type Backends } from './backends.js';
 import { loadDemoHistory } from './demoHistory.js';
-import { missingServiceFlags } from './heapFlags.js';
-import { demoListRoutes, demoSignInRoute } from './demoRoutes.js';
+import type { Domain } from './domain.js';
 
 export interface ServiceOptions {
-  dataDir: string;
+  domain: Domain;
+  /** Where the ledger and the state store live. Default: the embedded ones under `dataDir`. */
+  backends?: Backends;
+  /** The data directory of the embedded backends (when `backends` is not given). */
+  dataDir?: string;
   host: string;
   port: number;
-  /** Shards per stream for a new data directory (an existing one keeps its own). */
+  /** Shards per stream for a new ledger (an existing one keeps its own). */
   shards: number;
   logger?: Logger;
   /** HS256 secret for bearer tokens; without it every call is allowed and only loopback hosts are accepted. */
   authSecret?: string;
   /** Browser origins allowed to open WebSockets (default: the server's own, and localhost when on loopback). */
   allowedOrigins?: string[];
-  /** Offer `POST /v1/demo/sign-in` (anyone may sign in as any customer) and load a demo history into an empty ledger. */
+  /** Load the domain's demo history into an empty ledger and offer its demo routes (such as signing in as anyone). */
   demo?: boolean;
   /** The fold worker died: views no longer advance, the service should go (default: log only). */
   onFatal?: (error: Error) => void;
@@ -35,41 +33,46 @@ export interface ServiceOptions {
 
 export interface Service {
   url: string;
-  ledger: EmbeddedLedger;
+  ledger: Ledger;
   runtime: FoldWorker;
   views: ViewEngine;
   close(): Promise<void>;
 }
 
-/** The consumer name of the retail views' projections. */
-const consumer = 'retail-views';
-
 /**
- * One process with everything: the embedded ledger, the retail projections folding it
- * into the embedded store, the view engine and the gateway.
+ * One process with everything: a domain's events appended to the ledger, folded by its
+ * projections in a worker thread into the state store, joined into its views and served by
+ * the gateway.
  */
 export async function startService(options: ServiceOptions): Promise<Service> {
+  const { domain } = options;
   // Before anything is opened: refusing must leave nothing behind.
   checkListenAddress(options.host, options.authSecret !== undefined);
   // Logs go to stderr: stdout is for what a command answers.
   const logger = options.logger ?? pino({ name: 'foldline', level: process.env['FOLDLINE_LOG_LEVEL'] ?? 'info' }, pino.destination(2));
-  const missingFlags = missingServiceFlags();
-  if (missingFlags.length > 0) logger.warn({ missingFlags }, 'node was started without the service\'s V8 flags: expect major-GC pauses in push latencies (docs/operations.md)');
-  const ledger = await EmbeddedLedger.open({ path: join(options.dataDir, 'ledger'), streams: retailStreams(options.shards), route: retailRouter });
-  if (options.demo) await loadDemoHistory(ledger, logger);
-  const storePath = join(options.dataDir, 'state');
-  const store = new EmbeddedStore({ path: storePath });
+  const backends = options.backends ?? embeddedBackends(requiredDataDir(options.dataDir));
+  const loaded = await loadBackends(backends);
+  const ledger = await loaded.ledger.open(backends.ledger.config, { streams: domain.streams(options.shards), route: domain.route });
+  let store;
+  try {
+    if (options.demo && domain.demo) await loadDemoHistory(ledger, domain.demo.history(), logger);
+    store = await loaded.store.open(backends.store.config);
+  } catch (error) {
+    await ledger.close();
+    throw error;
+  }
   const registry = new Registry();
   // Folding runs on its own core; this thread parses, validates, appends and serves.
   const runtime = new FoldWorker({
-    topology: new URL('../retail/topology.ts', import.meta.url).href,
-    consumer,
+    topology: domain.topology,
+    consumer: domain.consumer,
     ledger,
-    ledgerPath: join(options.dataDir, 'ledger'),
+    ledgerBackend: backends.ledger,
+    readerFollowsWriter: loaded.ledger.capabilities.readerFollowsWriter,
     store,
-    storePath,
-    // The embedded ledger refuses a repeated (source, id) at append: no id window is needed.
-    idWindow: 0,
+    storeBackend: backends.store,
+    // A ledger that refuses a repeated (source, id) at append needs no id window.
+    ...(loaded.ledger.capabilities.identityDedup ? { idWindow: 0 } : {}),
     logger,
     registry,
     // A failure before it runs is thrown by `ready` below instead.
@@ -90,25 +93,26 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   }
   const views = new ViewEngine({
     source: runtime,
-    views: retailViews,
+    views: domain.views,
     onError: (error, view, key) => logger.error({ err: error, view, key }, 'view computation failed'),
   });
+  const extraRoutes: ExtraRoute[] = [...(domain.routes ?? []), ...(options.demo ? (domain.demo?.routes ?? []) : [])];
   const gateway = await startGateway({
     ledger,
-    validate: validateBatch,
+    validate: domain.validate,
     views,
     host: options.host,
     port: options.port,
     logger: logger.child({ layer: 'gateway' }),
     registry,
     moreMetrics: () => runtime.metrics(),
-    ...(options.authSecret === undefined ? {} : { auth: { secret: options.authSecret, policy: retailAccess } }),
+    ...(options.authSecret === undefined ? {} : { auth: { secret: options.authSecret, policy: domain.access } }),
     ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
-    extraRoutes: [...demoListRoutes(), ...(options.demo ? [demoSignInRoute(options.authSecret)] : [])],
-    assets: await storefrontAssets(),
+    extraRoutes,
+    ...(domain.assets ? { assets: await domain.assets() } : {}),
   });
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${gateway.port}`;
-  logger.info({ url, dataDir: options.dataDir }, 'service started');
+  logger.info({ url, domain: domain.name, backends: { ledger: backends.ledger.module, store: backends.store.module } }, 'service started');
   return {
     url,
     ledger,
@@ -122,4 +126,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       await ledger.close();
     },
   };
+}
+
+function requiredDataDir(dataDir: string | undefined): string {
+  if (dataDir === undefined) throw new TypeError('startService needs a dataDir for the embedded backends, or backends');
+  return dataDir;
 }

@@ -1,0 +1,29 @@
+import type { StateStore } from './types.js';
+
+/** What a state store adapter promises; the contract suite checks every capability it claims. */
+export interface StoreCapabilities {
+  /** A commit survives the process being killed, and a reopen finds it. */
+  readonly durable: boolean;
+  /**
+   * A commit lands whole or not at all. Without it the store writes dead letters first and
+   * the checkpoint last, and entity frontiers make folding a partly stored window again harmless.
+   */
+  readonly atomicCommit: boolean;
+}
+
+/**
+ * A store that one thread reads while another commits to it, whose reads keep a snapshot:
+ * the reader renews it when told of the other's commits.
+ */
+export interface ReadRenewal {
+  renewReads(): void;
+}
+
+/**
+ * A state store adapter as a module loaded by URL (see LedgerBackend): the module exports it
+ * as `storeBackend`. Each thread that uses the store opens it with the same plain-data config.
+ */
+export interface StoreBackend<Config = unknown> {
+  readonly capabilities: StoreCapabilities;
+  open(config: Config): Promise<StateStore & Partial<ReadRenewal>>;
+}
