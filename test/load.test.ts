@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLoad, type LoadReport } from '../bench/load/runLoad.js';
-import { EffectTracker } from '../bench/load/tracker.js';
+import { runLoad, type LoadReport } from '../client/load/runLoad.js';
+import { EffectTracker } from '../client/load/tracker.js';
 import { startService, type Service } from '../cli/service.js';
 import { encodeToken } from '../ledger/token.js';
 

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startService, type Service } from '../cli/service.js';
+import { startServer } from '../cli/serverProcess.js';
 import { canonicalJson } from '../crdt/index.js';
 import { encodeToken } from '../ledger/token.js';
 import type { CloudEvent } from '../ledger/types.js';
 import { generateEvents } from '../retail/generator.js';
 import { viewKeysOf } from './retail/viewKeys.js';
-import { startServer } from './convergence/serverProcess.js';
 import { cartChange, retailEvent } from './support/retailGateway.js';
 
 /*
