@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer } from '../cli/serverProcess.js';
 import { canonicalJson } from '../crdt/index.js';
 import { encodeToken } from '../ledger/token.js';
 import type { CloudEvent } from '../ledger/types.js';
 import { retailDomain } from '../retail/domain.js';
 import { generateEvents } from '../retail/generator.js';
 import { startService, type Service } from '../service/service.js';
-import { startServer } from './convergence/serverProcess.js';
 import { viewKeysOf } from './retail/viewKeys.js';
 import { cartChange, retailEvent } from './support/retailGateway.js';
 

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import { batchBodies, type BatchBody } from '../../cli/postEvents.js';
+import { startServer } from '../../cli/serverProcess.js';
+import { batchBodies, type BatchBody } from '../../client/postEvents.js';
 import type { CloudEvent } from '../../ledger/types.js';
 import { generateEvents } from '../../retail/generator.js';
-import { startServer } from '../../test/convergence/serverProcess.js';
 import { processCpuSeconds } from '../processCpu.js';
 import { postRaw } from '../rawPoster.js';
 import type { BenchReport } from '../report.js';

@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { missingServiceFlags, serviceNodeFlags } from '../../cli/heapFlags.js';
+import { appendModes, type AppendMode } from '../../client/load/appenders.js';
+import { catalogEvents } from '../../client/load/catalog.js';
+import type { LoadReport } from '../../client/load/runLoad.js';
 import type { Frontier } from '../../crdt/index.js';
 import { startGateway } from '../../gateway/server.js';
 import { defaultLimits } from '../../gateway/types.js';
@@ -22,9 +25,6 @@ import { PushClients } from '../live/clientProcess.js';
 import { DrivenViews } from '../live/drivenViews.js';
 import { measurePushes, type PushFigures } from '../live/pushThroughput.js';
 import { startRawServer } from '../live/rawServer.js';
-import { appendModes, type AppendMode } from '../load/appenders.js';
-import { catalogEvents } from '../load/catalog.js';
-import type { LoadReport } from '../load/runLoad.js';
 import type { BenchReport, BenchRow } from '../report.js';
 
 /*

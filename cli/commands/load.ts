@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { appendModes, type AppendMode } from '../../bench/load/appenders.js';
-import { scenarioNames, type ScenarioName } from '../../bench/load/scenarios.js';
+import { appendModes, type AppendMode } from '../../client/load/appenders.js';
+import { scenarioNames, type ScenarioName } from '../../client/load/scenarios.js';
 import { integerOption } from './start.js';
 
 interface LoadCommandOptions {
@@ -38,7 +38,7 @@ export function loadCommand(): Command {
     .option('--json', 'print the report as JSON')
     .action(async (options: LoadCommandOptions) => {
       // Loaded here: the load generator's clients are not needed by other commands.
-      const [{ runLoad }, { formatLoadReport }] = await Promise.all([import('../../bench/load/runLoad.js'), import('../../bench/load/formatReport.js')]);
+      const [{ runLoad }, { formatLoadReport }] = await Promise.all([import('../../client/load/runLoad.js'), import('../../client/load/formatReport.js')]);
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());
       const report = await runLoad({

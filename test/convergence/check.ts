@@ -3,12 +3,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { postEvents } from '../../cli/postEvents.js';
+import { startServer, type ServerProcess } from '../../cli/serverProcess.js';
+import { postEvents } from '../../client/postEvents.js';
 import { canonicalJson } from '../../crdt/index.js';
 import type { CloudEvent } from '../../ledger/types.js';
 import { Random } from '../../retail/random.js';
 import { viewKeysOf } from '../retail/viewKeys.js';
-import { startServer, type ServerProcess } from './serverProcess.js';
 
 /*
  * `npm run check:convergence`: the same generated history posted to two fresh servers, one

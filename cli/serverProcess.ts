@@ -3,9 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serviceNodeFlags } from '../../cli/heapFlags.js';
+import { serviceNodeFlags } from './heapFlags.js';
 
-const bin = fileURLToPath(new URL('../../bin/foldline.js', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/foldline.js', import.meta.url));
 
 export interface ServerProcess {
   url: string;

@@ -1,4 +1,4 @@
-import { postEvents } from '../../cli/postEvents.js';
+import { postEvents } from '../postEvents.js';
 import type { CloudEvent } from '../../ledger/types.js';
 import { generateEvents } from '../../retail/generator.js';
 
