@@ -28,9 +28,9 @@ const emptyPrototype: object = Object.freeze(Object.create(null));
 /**
  * Like `dict()`, but left in V8's fast-property mode (`Object.create(null)` makes a
  * dictionary): for small objects whose few keys recur, which then share hidden classes and
- * are read without a hash lookup (about twice as fast). Its prototype is an empty, frozen
- * object with none of its own, so no key (`__proto__`, `constructor`) is inherited or
- * special: creating one is about twice as fast as `Object.setPrototypeOf({}, null)`.
+ * are read without a hash lookup. Its prototype is an empty, frozen object with none of its
+ * own, so no key (`__proto__`, `constructor`) is inherited or special: creating one is
+ * faster than `Object.setPrototypeOf({}, null)` (docs/benchmarks.md).
  */
 export function fastDict<T>(): Record<string, T> {
   return Object.create(emptyPrototype) as Record<string, T>;

@@ -1,6 +1,6 @@
 /**
  * The order of writes for last-writer-wins: event time in whole milliseconds, then the
- * event id, then its source (plain UTF-16 string order), as DESIGN.md specifies.
+ * event id, then its source (plain UTF-16 string order).
  */
 export interface Stamp {
   /** Event time, milliseconds since the epoch. */

@@ -1,7 +1,7 @@
 /**
  * Wakes readers waiting for new records of some streams. Adapters that learn of appends
- * (memory, embedded, a Redis subscription) call `notify`; readers `wait`. One waiter is
- * one callback per stream it watches, however many shards those have.
+ * (memory, embedded) call `notify`; readers `wait`. One waiter is one callback per stream
+ * it watches, however many shards those have.
  */
 export class AppendSignal {
   private readonly waiters = new Map<string, Set<() => void>>();

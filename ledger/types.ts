@@ -51,8 +51,8 @@ export interface AppendResult {
 
 /**
  * The partitioned log. Keys map to shards by MD5 over 128-bit hash ranges as Kinesis does
- * (`shardOf`); sequence numbers grow within a shard. Every adapter (memory, embedded,
- * Redis Streams, Kinesis) passes `test/contract/ledger.contract.ts`.
+ * (`shardOf`); sequence numbers grow within a shard. Every adapter (memory and embedded so
+ * far) passes `test/contract/ledger.contract.ts`.
  */
 export interface Ledger {
   readonly streams: readonly StreamSpec[];
@@ -74,7 +74,8 @@ export interface Ledger {
   /**
    * Resolves once a shard of `streams` holds a record past `after` (a frontier; a shard it
    * leaves out counts from the start), or when `signal` aborts: one wait for a consumer of
-   * many shards. Adapters that cannot be notified (Kinesis) poll.
+   * many shards. An adapter that cannot be notified of appends (as a Kinesis one could not)
+   * polls.
    */
   waitForAppend(streams: readonly string[], after: Frontier, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;

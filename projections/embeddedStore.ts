@@ -21,9 +21,10 @@ export interface EncodedCommit {
 }
 
 /**
- * Durable entity state in an LMDB environment: entity records, consumer checkpoints and
- * dead letters in three sub-databases, a commit written in one transaction and resolved
- * once flushed to disk. Values use the CRDT encoding (msgpackr alone renames `__proto__`).
+ * Entity state in an LMDB environment: entity records, consumer checkpoints and dead letters
+ * in three sub-databases, a commit written in one transaction and resolved once committed,
+ * before its disk flush (lmdb-js's default `overlappingSync`; see `write`). Values use the
+ * CRDT encoding (msgpackr alone renames `__proto__`).
  */
 export class EmbeddedStore implements StateStore {
   private readonly env: RootDatabase;
@@ -78,7 +79,7 @@ export class EmbeddedStore implements StateStore {
      * commit already survives the process being killed, and after a power loss LMDB comes
      * back at an earlier commit with state and checkpoint together, from which the runtime
      * folds the durable ledger again. Waiting for the flush would add a disk sync to every
-     * batch's latency for nothing.
+     * commit's latency for nothing.
      */
   }
 

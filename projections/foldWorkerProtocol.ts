@@ -52,7 +52,7 @@ export interface EncodedEntity {
 export type ToWorker =
   /** Entities' records as folded so far; the entities are watched from then on. */
   | { type: 'read'; request: number; entities: Array<[namespace: string, key: string]> }
-  /** Entity ids (see entityId) whose records later changes should, or need no longer, carry. */
+  /** Entity ids (`pairKey`) whose records later changes should, or need no longer, carry. */
   | { type: 'interest'; watch: string[]; release: string[] }
   | { type: 'metrics'; id: number }
   | { type: 'stop' };

@@ -3,7 +3,8 @@ import { frontier, type Frontier } from '../crdt/index.js';
 /**
  * A ledger's durable head shared between two threads: the writer's thread publishes each new
  * head, the fold worker waits for the next. Shared memory rather than a message per append:
- * at a thousand appends a second a postMessage each was a tenth of the serving thread's time.
+ * a postMessage per append cost the serving thread far more than the shared memory does
+ * (docs/benchmarks.md).
  * The positions are fixed when it is made; seqs are those of the embedded ledger, counters
  * far below 2^63.
  */

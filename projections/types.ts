@@ -3,7 +3,8 @@ import type { CloudEvent } from '../ledger/types.js';
 
 /**
  * One entity key, or any number of them. Most events touch one entity, and the key is
- * returned bare: an array per event per projection was a tenth of the fold benchmark.
+ * returned bare: an array per event per projection made the fold measurably slower
+ * (docs/benchmarks.md).
  */
 export type EntityKeys = string | readonly string[];
 
@@ -16,10 +17,14 @@ export interface FoldContext {
 
 /**
  * What to compute, apart from how it runs: a projection folds events of some streams into
- * one CRDT state per entity key. All its functions are pure; `fold` may change `state` in
- * place and return it, but must throw before changing anything when it rejects an event.
- * For the views to converge, folding must not depend on order and `merge` must be
- * associative, commutative and idempotent.
+ * one CRDT state per entity key. Its functions depend only on their arguments; `fold` may
+ * change `state` in place and return it. A fold that throws rejects its event, even after
+ * changing `state`: the runtime dead-letters the event and rebuilds the entity from its
+ * committed state and the open commit window's other records for it (CommitWindow), and the
+ * batch's listeners get the rebuilt record. So a fold must fold the same records the same
+ * way again (one that throws the second time is dead-lettered too). For the views to
+ * converge, folding must not depend on order and `merge` must be associative, commutative
+ * and idempotent.
  */
 export interface ProjectionDefinition<S = unknown> {
   /** Also the namespace its entity states are stored under. */
@@ -59,7 +64,7 @@ export interface DeadLetter {
   at: string;
 }
 
-/** Everything one batch changes, written all or nothing. */
+/** Everything a commit window's batches changed, written all or nothing. */
 export interface StateCommit {
   consumer: string;
   entities: Array<{ namespace: string; key: string; record: EntityRecord }>;
@@ -68,10 +73,10 @@ export interface StateCommit {
 }
 
 /**
- * Durable entity state. Every adapter (memory, embedded, DynamoDB) passes
+ * Durable entity state. Every adapter (memory and embedded so far) passes
  * `test/contract/stateStore.contract.ts`. `commit` is atomic where the backend allows it;
- * where it cannot be (DynamoDB), entity frontiers make a replay after a partial commit
- * harmless, since the runtime skips events an entity already reflects, provided the
+ * on one that does not (DynamoDB, say), entity frontiers make a replay after a partial
+ * commit harmless, since the runtime skips events an entity already reflects, provided the
  * store writes the dead letters first and the checkpoint last (else a replay skips an
  * entity's rejected event and its dead letter is lost).
  */

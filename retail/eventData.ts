@@ -1,6 +1,6 @@
 import type { OrderLine, ProductCreated } from './events.js';
 
-/** The `data` of each retail event type, as DESIGN.md "Events" defines it. Money is integer cents. */
+/** The `data` of each retail event type, as docs/retail.md "Events" defines it. Money is integer cents. */
 export interface RetailEventData {
   'retail.product.created': ProductCreated;
   'retail.product.price-changed': { sku: string; price: number };

@@ -2,7 +2,7 @@ import type { RetailEventType } from './streams.js';
 
 /**
  * JSON Schemas (draft-07, ajv 8's default) of the retail CloudEvents: the
- * envelope of DESIGN.md "Events" around one `data` schema per event type. Lengths are capped
+ * envelope of docs/retail.md "Events" around one `data` schema per event type. Lengths are capped
  * so that one event cannot blow up entity state; money and quantities stay safe integers.
  */
 

@@ -233,7 +233,7 @@ const dayMs = 86_400_000;
 
 /**
  * RFC 3339 with milliseconds in the local time of a UTC offset (minutes; 0 prints `Z`).
- * Date#toISOString was a third of the generator's time: only the date part uses it, once a day.
+ * Date#toISOString took much of the generator's time: only the date part uses it, once a day.
  */
 class TimeFormatter {
   private day = Number.NaN;

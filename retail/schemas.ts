@@ -6,12 +6,13 @@ import { eventSchema, limits } from './eventSchemas.js';
 import { retailEventTypes, type RetailEventType } from './streams.js';
 import { withUnitLengths } from './unitLengths.js';
 
-// No `ownProperties` (it costs a third of the time): no property name of the schemas exists
-// on Object.prototype, and JSON.parse makes every key, `__proto__` included, an own one.
+// No `ownProperties` (it slows validation down; docs/benchmarks.md): no property name of the
+// schemas exists on Object.prototype, and JSON.parse makes every key, `__proto__` included,
+// an own one.
 const exactAjv = new Ajv({ allErrors: false, allowUnionTypes: true });
 // The same schemas with string lengths read off `length`, where the exact one counts the
-// code points of every string (a third of the validation time). It admits nothing the exact
-// one refuses, so it answers first, and the exact one only where it refuses.
+// code points of every string (a large part of the validation time). It admits nothing the
+// exact one refuses, so it answers first, and the exact one only where it refuses.
 const unitsAjv = withUnitLengths(new Ajv({ allErrors: false, allowUnionTypes: true }));
 
 /** Both compiled validators per event type, built once at load. */
@@ -23,7 +24,7 @@ const validators = new Map<string, { units: ValidateFunction; exact: ValidateFun
 );
 
 /**
- * Checks one retail CloudEvent against DESIGN.md "Events" (envelope, data schema of its type,
+ * Checks one retail CloudEvent against docs/retail.md "Events" (envelope, data schema of its type,
  * a real RFC 3339 time, subject = key field) and returns it as given, extensions kept.
  * Throws a 400 FoldlineError naming the JSON pointer of the first bad member and, when
  * given, the event's index in its batch.

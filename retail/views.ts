@@ -6,7 +6,7 @@ import type { OrderLine } from './events.js';
 import type { CustomerState, IndexState, OrderState, ProductState, SalespersonState } from './projections.js';
 
 /*
- * The six retail views of DESIGN.md, each a pure function of entity states. Sorting uses
+ * The six retail views of docs/retail.md, each a pure function of entity states. Sorting uses
  * plain string order; money is integer cents.
  */
 

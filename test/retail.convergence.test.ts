@@ -10,7 +10,7 @@ import { viewKeysOf } from './retail/viewKeys.js';
 import { allRecords, appendAll, foldRecords, retailLedger, viewsOf } from './retail/pipeline.js';
 
 /*
- * Invariants 1–3 of DESIGN.md over the whole retail pipeline (ledger → entity folds →
+ * Invariants 1–3 of docs/retail.md over the whole retail pipeline (ledger → entity folds →
  * views), checked against an oracle that computes the views straight from the spec.
  */
 const runs = { numRuns: 200 };

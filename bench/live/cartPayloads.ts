@@ -1,7 +1,7 @@
 import type { CloudEvent } from '../../ledger/types.js';
 
 /**
- * Cart values of the shape of the `cart` view (DESIGN.md), over real catalog products: three
+ * Cart values of the shape of the `cart` view (docs/retail.md), over real catalog products: three
  * lines, the first one's quantity moving with the round so every round is a new value.
  */
 export function cartPayloads(catalog: readonly CloudEvent[]): (key: string, round: number) => unknown {

@@ -23,9 +23,8 @@ import type { BenchReport, BenchRow } from '../report.js';
 const shards = 4;
 /**
  * The machine may be shared: the best of a few runs is the least disturbed one. Five, not
- * fewer: on this project's 2-core machines our fold was still getting faster at its third
- * full run (its code settles later than the plain fold's), and a run's speed swings by a
- * third with the host's load.
+ * fewer: our fold kept getting faster over its first full runs (its code settles later than
+ * the plain fold's), and a run's speed swings with the host's load (docs/benchmarks.md).
  */
 const rounds = 5;
 

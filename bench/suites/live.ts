@@ -52,7 +52,7 @@ export default async function live(args: string[]): Promise<BenchReport> {
   const seconds = Number(args[0] ?? loadSeconds);
   const runs = [];
   // Each part starts on a collected heap: a server the process ran before leaves its garbage
-  // to the next part's major GCs (over WebSockets, second: p99 30-35 ms without, 20-28 with).
+  // to the next part's major GCs, which showed in its p99 (docs/benchmarks.md).
   for (const via of appendModes) {
     collectGarbage();
     runs.push({ via, ...(await effectAfterCause(seconds, via)) });

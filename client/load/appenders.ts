@@ -17,8 +17,8 @@ const maxConnections = 256;
 
 /**
  * `POST /v1/events` with a batch, over kept-alive connections. undici's pool, not node:http:
- * the load generator shares the machine with the server it measures, and at 1,000 appends/s
- * the whole process took about a tenth less CPU with it.
+ * the load generator shares the machine with the server it measures, and it takes less CPU
+ * with undici (docs/benchmarks.md).
  */
 export function httpAppender(baseUrl: string, options: { authorization?: string; timeoutMs: number }): Appender {
   const pool = new Pool(new URL(baseUrl).origin, { connections: maxConnections });

@@ -30,7 +30,7 @@ export function liveUrl(baseUrl: string): string {
 }
 
 /**
- * One client socket of `/v1/live` (DESIGN.md): view pushes go to `onPush`; appends sent on it
+ * One client socket of `/v1/live` (docs/websocket.md): view pushes go to `onPush`; appends sent on it
  * resolve with their receipts, matched by `ref`; error frames without a ref go to `onError`.
  */
 export class LiveConnection {

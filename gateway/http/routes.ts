@@ -37,7 +37,7 @@ export interface RouteDependencies {
   moreMetrics: () => Promise<string>;
 }
 
-/** The HTTP API of DESIGN.md "Interfaces users touch" (see docs/http-api.md). */
+/** The HTTP API (docs/http-api.md). */
 export function httpRoutes({ ledger, views, appender, guard, limits, registry, moreMetrics }: RouteDependencies): HttpRoute[] {
   const principalOf = (headers: RequestHeaders): Principal | undefined => guard.identify(bearerToken(headers.get('authorization')));
   return [

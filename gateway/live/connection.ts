@@ -71,7 +71,7 @@ export class FrameCache {
  *
  * The push path adds and removes no Map or Set entries: a long-lived Map or Set whose entries
  * come and go gets each new hash table allocated in V8's old space, so every push made garbage
- * only a major GC frees (34–42 MB per 3 s of pushes to 500 clients in the live bench). Pending
+ * only a major GC frees (the live bench's push part showed it; docs/benchmarks.md). Pending
  * values live on their subscriptions and the send order in an array.
  */
 export class LiveConnection {

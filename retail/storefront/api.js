@@ -1,6 +1,6 @@
 /*
- * The HTTP half of the page's contract (DESIGN.md "Interfaces users touch" plus the demo
- * endpoints the CLI provides). With auth on, every call carries `Authorization: Bearer`.
+ * The HTTP half of the page's contract (docs/http-api.md, the demo endpoints the CLI
+ * provides included). With auth on, every call carries `Authorization: Bearer`.
  */
 
 export class ApiError extends Error {

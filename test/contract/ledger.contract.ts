@@ -69,7 +69,7 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
 }
 
 /**
- * The behaviour every Ledger adapter must show (memory, embedded, Redis Streams, Kinesis).
+ * The behaviour every Ledger adapter must show (memory and embedded so far).
  * Sequence numbers are only compared, never assumed contiguous. Durable adapters
  * (`durable: true`) give `reopen` and must keep records, identities and heads across it.
  */

@@ -1,9 +1,9 @@
 import type { CloudEvent } from '../../ledger/types.js';
 
 /*
- * The six views computed straight from DESIGN.md's words over a set of events, with no
- * CRDTs: distinct events sorted by (time, id, source) and replayed. The test oracle the
- * CRDT pipeline must agree with, byte for byte in canonical JSON.
+ * The six views computed straight from the words of docs/retail.md over a set of events,
+ * with no CRDTs: distinct events sorted by (time, id, source) and replayed. The test oracle
+ * the CRDT pipeline must agree with, byte for byte in canonical JSON.
  */
 
 type Data = Record<string, any>;
