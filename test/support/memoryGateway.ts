@@ -1,24 +1,15 @@
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { startGateway } from '../../gateway/server.js';
-import type { Gateway, GatewayOptions, ValidateEvents } from '../../gateway/types.js';
-import type { ViewDefinition } from '../../joiner/types.js';
+import type { Gateway, GatewayOptions } from '../../gateway/types.js';
 import { ViewEngine } from '../../joiner/viewEngine.js';
 import { MemoryLedger } from '../../ledger/memoryLedger.js';
-import type { StreamRouter, StreamSpec } from '../../ledger/types.js';
 import { MemoryStore } from '../../projections/memoryStore.js';
 import { ProjectionRuntime } from '../../projections/runtime.js';
-import type { ProjectionDefinition } from '../../projections/types.js';
+import type { Domain } from '../../service/domain.js';
 
-/** A domain as the CLI would hand it to the engine: streams, projections, views, validation. */
-export interface TestDomain {
-  consumer: string;
-  streams: StreamSpec[];
-  route: StreamRouter;
-  projections: readonly ProjectionDefinition[];
-  views: readonly ViewDefinition[];
-  validate: ValidateEvents;
-}
+/** What of a domain an in-process server needs (no fold worker, so no topology module). */
+export type InProcessDomain = Pick<Domain, 'consumer' | 'streams' | 'route' | 'projections' | 'views' | 'validate'>;
 
 export interface MemoryServer {
   gateway: Gateway;
@@ -31,8 +22,8 @@ export interface MemoryServer {
 }
 
 /** A real gateway on a free port over the real runtime and view engine, with a memory ledger and store. */
-export async function startMemoryServer(domain: TestDomain, overrides: Partial<GatewayOptions> = {}): Promise<MemoryServer> {
-  const ledger = new MemoryLedger({ streams: domain.streams, route: domain.route });
+export async function startMemoryServer(domain: InProcessDomain, overrides: Partial<GatewayOptions> = {}, shards = 4): Promise<MemoryServer> {
+  const ledger = new MemoryLedger({ streams: domain.streams(shards), route: domain.route });
   const runtime = new ProjectionRuntime({ consumer: domain.consumer, ledger, store: new MemoryStore(), projections: domain.projections });
   const views = new ViewEngine({ source: runtime, views: domain.views });
   runtime.start();

@@ -65,7 +65,7 @@ export type NotesServer = MemoryServer;
 
 export function startNotesServer(overrides: Partial<GatewayOptions> = {}): Promise<NotesServer> {
   return startMemoryServer(
-    { consumer: 'notes', streams: [{ name: notesStream, shards: 4 }], route: () => notesStream, projections: [notesProjection], views: [notesView], validate: validateNotes },
+    { consumer: 'notes', streams: (shards) => [{ name: notesStream, shards }], route: () => notesStream, projections: [notesProjection], views: [notesView], validate: validateNotes },
     { limits: { maxBodyBytes: 256 * 1024, maxBatch: 100, maxWaitMs: 400 }, ...overrides },
   );
 }

@@ -1,8 +1,5 @@
 import type { GatewayOptions } from '../../gateway/types.js';
-import { retailProjections } from '../../retail/projections.js';
-import { validateBatch } from '../../retail/schemas.js';
-import { retailRouter, retailStreams } from '../../retail/streams.js';
-import { retailViews } from '../../retail/views.js';
+import { retailDomain } from '../../retail/domain.js';
 import { startMemoryServer, type MemoryServer } from './memoryGateway.js';
 
 export type RetailServer = MemoryServer;
@@ -10,7 +7,7 @@ export type RetailServer = MemoryServer;
 /** The retail domain behind a real gateway on a free port, over a memory ledger and store. */
 export function startRetailServer(overrides: Partial<GatewayOptions> = {}): Promise<RetailServer> {
   return startMemoryServer(
-    { consumer: 'retail-views', streams: retailStreams(4), route: retailRouter, projections: retailProjections, views: retailViews, validate: validateBatch },
+    retailDomain,
     overrides,
   );
 }
