@@ -31,19 +31,20 @@ export function digestOf(event: CloudEvent): string {
  * Decides, before anything is written, where each event of a batch goes. Throws (and so
  * appends nothing) on an unknown stream or on an id reused with other content. Digests
  * are computed only to compare a repeat with its original: canonical JSON is the
- * costliest step of an append.
+ * costliest step of an append. A null `lookup` plans for a ledger that keeps no
+ * identities (an at-least-once source): every event is new, a repeat included.
  */
 export function planAppend(
   events: readonly CloudEvent[],
   streams: readonly StreamSpec[],
   route: StreamRouter,
-  lookup: (identity: string) => StoredIdentity | undefined,
+  lookup: ((identity: string) => StoredIdentity | undefined) | null,
 ): PlannedAppend[] {
   const shardCounts = new Map(streams.map((s) => [s.name, s.shards]));
   const firstInBatch = new Map<string, number>();
   return events.map((event, index): PlannedAppend => {
     const identity = identityOf(event);
-    const stored = lookup(identity);
+    const stored = lookup?.(identity);
     if (stored) {
       if (stored.digest !== digestOf(event)) throw conflict(event, index);
       return { kind: 'known', receipt: { id: event.id, stream: stored.stream, shard: stored.shard, seq: stored.seq, duplicate: true } };
@@ -60,7 +61,7 @@ export function planAppend(
         path: '/type',
       });
     }
-    firstInBatch.set(identity, index);
+    if (lookup) firstInBatch.set(identity, index);
     return { kind: 'new', identity, stream, shard: shardOf(event.subject, shards), event };
   });
 }

@@ -7,6 +7,15 @@ import type { AppendResult, CloudEvent, Ledger, LedgerRecord, StreamRouter, Stre
 export interface MemoryLedgerOptions {
   streams: readonly StreamSpec[];
   route: StreamRouter;
+  /**
+   * Answer a repeated (source, id) with its first receipt, as the Ledger contract says.
+   * Default true. False makes an at-least-once source, as a stream without idempotent
+   * producers is: every event appended lands at a new position, a repeat included
+   * (receipts never say `duplicate`, and an id reused with other content is not refused),
+   * so that tests can hand consumers re-deliveries to drop. Ordering, heads and
+   * waitForAppend are unchanged.
+   */
+  identityDedup?: boolean;
 }
 
 /** A ledger held in memory: for tests and examples; gone when the process ends. */
@@ -14,25 +23,28 @@ export class MemoryLedger implements Ledger {
   readonly streams: readonly StreamSpec[];
   private readonly route: StreamRouter;
   private readonly shards = new Map<string, LedgerRecord[]>();
-  private readonly identities = new Map<string, StoredIdentity>();
+  /** What was appended under each (source, id); undefined when identities are not deduplicated. */
+  private readonly identities: Map<string, StoredIdentity> | undefined;
   private readonly signal = new AppendSignal();
   private closed = false;
 
   constructor(options: MemoryLedgerOptions) {
     this.streams = options.streams;
     this.route = options.route;
+    this.identities = options.identityDedup === false ? undefined : new Map();
     for (const { name, shards } of this.streams) for (let s = 0; s < shards; s++) this.shards.set(positionKey(name, s), []);
   }
 
   async append(events: readonly CloudEvent[]): Promise<AppendResult> {
     this.assertOpen();
-    const plan = planAppend(events, this.streams, this.route, (identity) => this.identities.get(identity));
+    const identities = this.identities;
+    const plan = planAppend(events, this.streams, this.route, identities ? (identity) => identities.get(identity) : null);
     const seqs = plan.map((entry) => {
       if (entry.kind !== 'new') return null;
       const records = this.shardRecords(entry.stream, entry.shard);
       const seq = String(records.length + 1);
       records.push({ stream: entry.stream, shard: entry.shard, seq, event: structuredClone(entry.event) });
-      this.identities.set(entry.identity, { stream: entry.stream, shard: entry.shard, seq, digest: digestOf(entry.event) });
+      identities?.set(entry.identity, { stream: entry.stream, shard: entry.shard, seq, digest: digestOf(entry.event) });
       return seq;
     });
     for (const entry of plan) if (entry.kind === 'new') this.signal.notify(entry.stream);

@@ -1,11 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../crdt/index.js';
 import type { CloudEvent } from '../ledger/types.js';
 import { EntityStates } from '../projections/entityStates.js';
 import { retailProjections } from '../retail/projections.js';
 import { retailHistory } from './retail/arbitraries.js';
-import { Oracle } from './retail/oracle.js';
+import { oracleViews } from './retail/oracle.js';
 import { viewKeysOf } from './retail/viewKeys.js';
 import { allRecords, appendAll, foldRecords, retailLedger, viewsOf } from './retail/pipeline.js';
 
@@ -20,11 +19,6 @@ async function viewsAfterAppending(events: CloudEvent[], keys: Array<[string, st
   const ledger = retailLedger();
   await appendAll(ledger, events, sizes);
   return viewsOf(foldRecords(await allRecords(ledger)), keys);
-}
-
-function oracleViews(events: CloudEvent[], keys: Array<[string, string]>): Record<string, string> {
-  const oracle = new Oracle(events);
-  return Object.fromEntries(keys.map(([view, key]) => [`${view}/${key}`, canonicalJson(oracle.view(view, key))]));
 }
 
 describe('retail views converge', () => {

@@ -51,3 +51,21 @@ export function retailHistory(maxLength: number): fc.Arbitrary<CloudEvent[]> {
     })),
   );
 }
+
+/**
+ * The events as an at-least-once source may deliver them: in any order, some delivered
+ * again (same source, id and content) at random positions after their first delivery.
+ */
+export function atLeastOnceDelivery(events: readonly CloudEvent[], maxRedeliveries: number): fc.Arbitrary<CloudEvent[]> {
+  const shuffled = fc.shuffledSubarray([...events], { minLength: events.length, maxLength: events.length });
+  const copies = fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: maxRedeliveries, size: 'max' });
+  return fc.tuple(shuffled, copies).map(([order, picks]) => {
+    const delivered = [...order];
+    for (const [pick, gap] of order.length === 0 ? [] : picks) {
+      const event = order[pick % order.length]!;
+      const first = delivered.indexOf(event);
+      delivered.splice(first + 1 + (gap % (delivered.length - first)), 0, structuredClone(event));
+    }
+    return delivered;
+  });
+}

@@ -1,3 +1,4 @@
+import { canonicalJson } from '../../crdt/index.js';
 import type { CloudEvent } from '../../ledger/types.js';
 
 /*
@@ -179,4 +180,10 @@ export class Oracle {
       default: throw new Error(`no view ${view}`);
     }
   }
+}
+
+/** The oracle's canonical JSON of every listed view key, keyed `view/key`. */
+export function oracleViews(events: CloudEvent[], keys: ReadonlyArray<[string, string]>): Record<string, string> {
+  const oracle = new Oracle(events);
+  return Object.fromEntries(keys.map(([view, key]) => [`${view}/${key}`, canonicalJson(oracle.view(view, key))]));
 }

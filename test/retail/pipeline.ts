@@ -12,13 +12,20 @@ export function retailLedger(): MemoryLedger {
   return new MemoryLedger({ streams: retailStreams(shards), route: retailRouter });
 }
 
-/** Appends in batches of the given sizes (cycled), in order. */
-export async function appendAll(ledger: Ledger, events: CloudEvent[], batchSizes: number[] = [1]): Promise<void> {
-  for (let at = 0, b = 0; at < events.length; b++) {
-    const size = Math.max(1, batchSizes[b % batchSizes.length]!);
-    await ledger.append(events.slice(at, at + size));
+/** The events cut, in order, into batches of the given sizes (cycled). */
+export function batchesOf(events: CloudEvent[], batchSizes: number[] = [1]): CloudEvent[][] {
+  const batches: CloudEvent[][] = [];
+  for (let at = 0; at < events.length; ) {
+    const size = Math.max(1, batchSizes[batches.length % batchSizes.length]!);
+    batches.push(events.slice(at, at + size));
     at += size;
   }
+  return batches;
+}
+
+/** Appends in batches of the given sizes (cycled), in order. */
+export async function appendAll(ledger: Ledger, events: CloudEvent[], batchSizes: number[] = [1]): Promise<void> {
+  for (const batch of batchesOf(events, batchSizes)) await ledger.append(batch);
 }
 
 /** Every record of the ledger, shard by shard. */
