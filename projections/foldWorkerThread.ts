@@ -54,7 +54,7 @@ const runtime = new ProjectionRuntime({
 const watched = new Set<string>();
 let batches = 0;
 // Each batch as it is folded, before its store commit: its records are durable in the ledger.
-runtime.onCommit(({ entities, frontier }) => {
+runtime.onFolded(({ entities, frontier }) => {
   Atomics.add(reportCounts, 0, 1);
   post({
     type: 'folded',

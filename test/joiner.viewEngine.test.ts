@@ -71,7 +71,7 @@ function withoutRecords(runtime: ProjectionRuntime): EntitySource & { released: 
     released,
     get: async (namespace, key) => structuredClone(await runtime.get(namespace, key)),
     frontier: () => runtime.frontier(),
-    onCommit: (listener) => runtime.onCommit(({ entities, frontier }) => listener({ frontier, entities: entities.map(({ namespace, key }) => ({ namespace, key })) })),
+    onFolded: (listener) => runtime.onFolded(({ entities, frontier }) => listener({ frontier, entities: entities.map(({ namespace, key }) => ({ namespace, key })) })),
     release: (namespace, key) => void released.push(`${namespace}/${key}`),
   };
 }
