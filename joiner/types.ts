@@ -1,6 +1,6 @@
 import type { Frontier } from '../crdt/index.js';
 import type { FoldedBatch } from '../projections/runtime.js';
-import type { EntityRecord } from '../projections/types.js';
+import type { EntityRecord, ProjectionDefinition } from '../projections/types.js';
 
 export type { FoldedBatch };
 
@@ -10,8 +10,12 @@ export type { FoldedBatch };
  * computation again (each round loads everything the last one asked for).
  */
 export interface Lookup {
-  /** The state of an entity, or undefined when nothing was ever folded into it. */
-  get<S>(namespace: string, key: string): S | undefined;
+  /**
+   * The state of `projection`'s entity `key`, or undefined when nothing was ever folded into
+   * it. A view names the projection itself, not its namespace, so that the state's type
+   * follows the projection and renaming or retyping it breaks the views that read it.
+   */
+  get<S>(projection: ProjectionDefinition<S>, key: string): S | undefined;
 }
 
 /**

@@ -36,9 +36,9 @@ const joined: ViewDefinition = {
   name: 'joined',
   compute(key, lookup) {
     computed.push(key);
-    const doc = lookup.get<Doc>('doc', key);
+    const doc = lookup.get(docs, key);
     const ref = doc?.ref?.v;
-    return { key, value: doc?.value?.v ?? null, ref: ref ?? null, refValue: ref === undefined ? null : lookup.get<Doc>('doc', ref)?.value?.v ?? null };
+    return { key, value: doc?.value?.v ?? null, ref: ref ?? null, refValue: ref === undefined ? null : lookup.get(docs, ref)?.value?.v ?? null };
   },
 };
 
