@@ -52,7 +52,7 @@ export class FoldWorker {
   /** Entities batches not yet stored changed without their records, by id: the last such batch. */
   private readonly unstored = new Map<string, number>();
   /** Batches reported folded so far (they count from 1). */
-  private batches = 0;
+  private batchesFolded = 0;
   /** Reads asked of the worker, by request: those of one event-loop turn go as one request. */
   private readonly reads = new Map<number, PendingRead[]>();
   private readQueue: PendingRead[] = [];
@@ -133,11 +133,11 @@ export class FoldWorker {
     const held = this.held.get(id);
     if (held) return held.change.record as EntityRecord<S>;
     if (this.unstored.has(id)) return this.readFromWorker<S>(namespace, key);
-    const before = this.batches;
+    const before = this.batchesFolded;
     this.tellInterest(id, true);
     const record = await this.options.store.get<S>(namespace, key);
     // A batch told of while the store was read may have changed it after what the store holds.
-    return this.batches === before ? record : this.readFromWorker<S>(namespace, key);
+    return this.batchesFolded === before ? record : this.readFromWorker<S>(namespace, key);
   }
 
   release(namespace: string, key: string): void {
@@ -182,7 +182,7 @@ export class FoldWorker {
         Atomics.add(this.reportCounts, 1, 1);
         Atomics.notify(this.reportCounts, 1);
         const { batch } = message;
-        this.batches = batch;
+        this.batchesFolded = batch;
         const entities = message.entities.map((entity): EntityChange => {
           const id = pairKey(entity.namespace, entity.key);
           if (entity.record === undefined) {

@@ -10,9 +10,9 @@ import { EmbeddedStore } from '../projections/embeddedStore.js';
 import { FoldWorker } from '../projections/foldWorker.js';
 import { ProjectionRuntime } from '../projections/runtime.js';
 import { MemoryStore } from '../projections/memoryStore.js';
+import { retailRouter, retailStreams } from '../retail/catalogue.js';
 import { generateEvents } from '../retail/generator.js';
 import { retailProjections } from '../retail/projections.js';
-import { retailRouter, retailStreams } from '../retail/streams.js';
 import { embeddedBackends, type Backends } from '../service/backends.js';
 
 const topology = new URL('../retail/topology.ts', import.meta.url).href;
