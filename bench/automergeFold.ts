@@ -1,6 +1,6 @@
 import * as Automerge from '@automerge/automerge';
 import type { LedgerRecord } from '../ledger/types.js';
-import type { RetailEventData } from '../retail/eventData.js';
+import type { RetailEventData } from '../retail/catalogue.js';
 import { keyList } from '../projections/entityKeys.js';
 import { ProjectionRouting } from '../projections/routing.js';
 import { recentlyViewedSize, retailProjections } from '../retail/projections.js';

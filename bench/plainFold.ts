@@ -1,5 +1,5 @@
 import type { CloudEvent } from '../ledger/types.js';
-import type { RetailEventData } from '../retail/eventData.js';
+import type { RetailEventData } from '../retail/catalogue.js';
 import { recentlyViewedSize } from '../retail/projections.js';
 
 /*

@@ -1,4 +1,5 @@
 import { pairKey } from '../base/pairKey.js';
+import type { ProjectionDefinition } from '../projections/types.js';
 import type { EntityCache } from './entityCache.js';
 import type { Lookup, ViewDefinition } from './types.js';
 
@@ -25,7 +26,8 @@ export async function computeView(
     const dependencies = new Set<string>();
     const missing: Array<[string, string]> = [];
     const lookup: Lookup = {
-      get<S>(namespace: string, entityKey: string): S | undefined {
+      get<S>(projection: ProjectionDefinition<S>, entityKey: string): S | undefined {
+        const namespace = projection.name;
         const id = pairKey(namespace, entityKey);
         dependencies.add(id);
         reads.add(id);

@@ -1,18 +1,18 @@
 import { LruCache } from '../base/lruCache.js';
 import { pairKey } from '../base/pairKey.js';
 import type { EntityRecord } from '../projections/types.js';
-import type { CommitChange, EntitySource } from './types.js';
+import type { EntitySource, FoldedBatch } from './types.js';
 
 /**
  * The entity states view computations read, kept in memory so that a view computes
- * synchronously. Commits refresh the entries they touch; a load that started before a
- * commit never overwrites what that commit wrote. An entry the cache drops is released
- * to the source, which may then stop sending its records.
+ * synchronously. Folded batches refresh the entries they touch; a load that started before
+ * a batch was told of never overwrites what that batch carried. An entry the cache drops is
+ * released to the source, which may then stop sending its records.
  */
 export class EntityCache {
   private readonly states: LruCache<string, { namespace: string; key: string; state: unknown }>;
   private readonly loading = new Map<string, Promise<unknown>>();
-  /** Loads in flight that a commit carrying the record overtook: the commit's state stands. */
+  /** Loads in flight that a folded batch carrying the record overtook: the batch's state stands. */
   private readonly superseded = new Set<string>();
 
   constructor(
@@ -31,7 +31,7 @@ export class EntityCache {
     return this.states.get(id)!.state;
   }
 
-  /** Loads an entity into the cache; resolves to its state as of the load or a later commit. */
+  /** Loads an entity into the cache; resolves to its state as of the load or a later folded batch. */
   load(namespace: string, key: string): Promise<unknown> {
     const id = pairKey(namespace, key);
     const pending = this.loading.get(id);
@@ -53,9 +53,9 @@ export class EntityCache {
     return load;
   }
 
-  /** Applies a commit; returns the ids of the entities it changed. */
-  apply(change: CommitChange): string[] {
-    return change.entities.map((entity) => {
+  /** Applies a folded batch; returns the ids of the entities it changed. */
+  applyFolded(batch: FoldedBatch): string[] {
+    return batch.entities.map((entity) => {
       const id = pairKey(entity.namespace, entity.key);
       const held = this.states.has(id) || this.loading.has(id);
       if (!held) return id;

@@ -1,8 +1,8 @@
 import type { Frontier } from '../crdt/index.js';
-import type { CommitChange } from '../projections/runtime.js';
-import type { EntityRecord } from '../projections/types.js';
+import type { FoldedBatch } from '../projections/runtime.js';
+import type { EntityRecord, ProjectionDefinition } from '../projections/types.js';
 
-export type { CommitChange };
+export type { FoldedBatch };
 
 /**
  * Read access to entity states while computing a view. Synchronous so that view code
@@ -10,8 +10,12 @@ export type { CommitChange };
  * computation again (each round loads everything the last one asked for).
  */
 export interface Lookup {
-  /** The state of an entity, or undefined when nothing was ever folded into it. */
-  get<S>(namespace: string, key: string): S | undefined;
+  /**
+   * The state of `projection`'s entity `key`, or undefined when nothing was ever folded into
+   * it. A view names the projection itself, not its namespace, so that the state's type
+   * follows the projection and renaming or retyping it breaks the views that read it.
+   */
+  get<S>(projection: ProjectionDefinition<S>, key: string): S | undefined;
 }
 
 /**
@@ -32,15 +36,15 @@ export interface EntitySource {
   /**
    * The entity's record, reflecting at least every batch this source has told of before the
    * promise resolves. A source may carry the records of the entities read through it in
-   * later changes, until released.
+   * later folded batches, until released.
    */
   get<S>(namespace: string, key: string): Promise<EntityRecord<S> | undefined>;
-  /** The reader no longer holds this entity: its records need not come with changes. */
+  /** The reader no longer holds this entity: its records need not come with folded batches. */
   release?(namespace: string, key: string): void;
   /** Everything folded so far. */
   frontier(): Frontier;
-  /** Called after every folded batch (its records durable in the ledger), in order. */
-  onCommit(listener: (change: CommitChange) => void): () => void;
+  /** Called after every folded batch (its records durable in the ledger, its store commit maybe not yet), in order. */
+  onFolded(listener: (batch: FoldedBatch) => void): () => void;
 }
 
 /** A view value and the ledger positions it reflects (at least). */

@@ -5,7 +5,7 @@ import { frontierCovers, frontiersEqual, type Frontier } from '../crdt/index.js'
 import { computeView, type Computed } from './compute.js';
 import { EntityCache } from './entityCache.js';
 import { FrontierWaiters } from './frontierWaiters.js';
-import type { CommitChange, EntitySource, ViewDefinition, ViewValue } from './types.js';
+import type { EntitySource, FoldedBatch, ViewDefinition, ViewValue } from './types.js';
 
 export interface ViewEngineOptions {
   source: EntitySource;
@@ -36,7 +36,7 @@ interface Materialized {
 
 /**
  * The runtime of the join: computes view values on demand, remembers which entities each
- * kept value read, and after every commit recomputes exactly the kept views whose inputs
+ * kept value read, and after every folded batch recomputes exactly the kept views whose inputs
  * changed, publishing the new values to their subscribers and to the change feed.
  */
 export class ViewEngine {
@@ -45,7 +45,7 @@ export class ViewEngine {
   private readonly kept = new Map<string, Materialized>();
   /** Entity id → ids of the kept views that read it. */
   private readonly dependents = new Map<string, Set<string>>();
-  /** What computations in flight have read so far, to notice a commit that races them. */
+  /** What computations in flight have read so far, to notice a folded batch that races them. */
   private readonly inFlight = new Set<{ reads: Set<string>; stale: boolean }>();
   /** Kept views without subscribers: beyond the configured number, the least recently used are forgotten. */
   private readonly idle: LruCache<string, true>;
@@ -67,7 +67,7 @@ export class ViewEngine {
       this.kept.delete(oldest);
     });
     this.onError = options.onError ?? (() => {});
-    this.detach = options.source.onCommit((change) => this.applyCommit(change));
+    this.detach = options.source.onFolded((batch) => this.applyFolded(batch));
   }
 
   /** Throws what a read of this view key would for its name or key, before any work. */
@@ -77,7 +77,7 @@ export class ViewEngine {
 
   /**
    * Everything folded so far; views read now reflect at least this. The same object while
-   * it does not change, so that values computed after one commit share it (and its token).
+   * it does not change, so that values computed after one folded batch share it (and its token).
    * Never mutated.
    */
   frontier(): Frontier {
@@ -167,7 +167,7 @@ export class ViewEngine {
     this.inFlight.add(tracking);
     try {
       const computed = await computeView(this.definitions.get(view)!, key, this.cache, tracking.reads);
-      // The value reflects at least `frontier`; a commit that raced the computation leaves it dirty.
+      // The value reflects at least `frontier`; a folded batch that raced the computation leaves it dirty.
       return this.keep(id, view, key, computed, frontier, tracking.stale);
     } finally {
       this.inFlight.delete(tracking);
@@ -202,8 +202,8 @@ export class ViewEngine {
     for (const listener of this.feed) listener(value);
   }
 
-  private applyCommit(change: CommitChange): void {
-    for (const entity of this.cache.apply(change)) {
+  private applyFolded(batch: FoldedBatch): void {
+    for (const entity of this.cache.applyFolded(batch)) {
       for (const tracking of this.inFlight) if (tracking.reads.has(entity)) tracking.stale = true;
       for (const id of this.dependents.get(entity) ?? []) {
         const entry = this.kept.get(id)!;
@@ -211,7 +211,7 @@ export class ViewEngine {
         if (entry.listeners.size > 0) this.schedule(id);
       }
     }
-    this.waiters.advance(change.frontier);
+    this.waiters.advance(batch.frontier);
   }
 
   private schedule(id: string): void {

@@ -60,13 +60,14 @@ export class EntityStates {
     }
   }
 
-  get<S>(namespace: string, key: string): S | undefined {
-    return this.namespaces.get(namespace)?.get(key) as S | undefined;
+  /** The state of `projection`'s entity `key`: these states serve as a view's lookup. */
+  get<S>(projection: ProjectionDefinition<S>, key: string): S | undefined {
+    return this.namespaces.get(projection.name)?.get(key) as S | undefined;
   }
 
-  /** Every entity key of a namespace. */
-  keys(namespace: string): IterableIterator<string> {
-    return this.states(namespace).keys();
+  /** Every entity key of a projection. */
+  keys(projection: ProjectionDefinition): IterableIterator<string> {
+    return this.states(projection.name).keys();
   }
 
   private route(stream: string): StreamRoute {

@@ -6,7 +6,7 @@ import { pairKey } from '../base/pairKey.js';
 import { decodeState, frontier, frontierCovers, frontiersEqual, mergeFrontiers, positionKey, type Frontier } from '../crdt/index.js';
 import type { Ledger } from '../ledger/types.js';
 import type { FoldWorkerData, FromWorker, ToWorker } from './foldWorkerProtocol.js';
-import type { CommitChange, EntityChange } from './runtime.js';
+import type { EntityChange, FoldedBatch } from './runtime.js';
 import { SharedHead } from './sharedHead.js';
 import type { ReadRenewal } from './storeBackend.js';
 import type { EntityRecord, StateStore } from './types.js';
@@ -34,7 +34,7 @@ export interface FoldWorkerOptions extends Omit<FoldWorkerData, 'logLevel' | 're
 
 /**
  * A projection runtime in a worker thread, seen from the thread that serves: the same
- * frontier, commit feed and entity reads as an in-process ProjectionRuntime, so that the
+ * frontier, folded batches and entity reads as an in-process ProjectionRuntime, so that the
  * gateway's thread only parses, validates and appends while another core folds.
  *
  * Records cross only for the entities this thread watches (those read through `get`, until
@@ -46,13 +46,13 @@ export interface FoldWorkerOptions extends Omit<FoldWorkerData, 'logLevel' | 're
  */
 export class FoldWorker {
   private readonly worker: Worker;
-  private readonly listeners = new Set<(change: CommitChange) => void>();
+  private readonly foldedListeners = new Set<(batch: FoldedBatch) => void>();
   /** Records that came with changes of batches not yet stored, by entity id, with the batch. */
   private readonly held = new Map<string, { batch: number; change: EntityChange }>();
   /** Entities batches not yet stored changed without their records, by id: the last such batch. */
   private readonly unstored = new Map<string, number>();
   /** Batches reported folded so far (they count from 1). */
-  private batches = 0;
+  private batchesFolded = 0;
   /** Reads asked of the worker, by request: those of one event-loop turn go as one request. */
   private readonly reads = new Map<number, PendingRead[]>();
   private readQueue: PendingRead[] = [];
@@ -121,9 +121,10 @@ export class FoldWorker {
     return this.current;
   }
 
-  onCommit(listener: (change: CommitChange) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** Calls `listener` after each batch the worker reports folded, before its store commit; returns the unsubscribe function. */
+  onFolded(listener: (batch: FoldedBatch) => void): () => void {
+    this.foldedListeners.add(listener);
+    return () => this.foldedListeners.delete(listener);
   }
 
   /** The entity's record as folded so far; its later changes carry it, until released. */
@@ -132,11 +133,11 @@ export class FoldWorker {
     const held = this.held.get(id);
     if (held) return held.change.record as EntityRecord<S>;
     if (this.unstored.has(id)) return this.readFromWorker<S>(namespace, key);
-    const before = this.batches;
+    const before = this.batchesFolded;
     this.tellInterest(id, true);
     const record = await this.options.store.get<S>(namespace, key);
     // A batch told of while the store was read may have changed it after what the store holds.
-    return this.batches === before ? record : this.readFromWorker<S>(namespace, key);
+    return this.batchesFolded === before ? record : this.readFromWorker<S>(namespace, key);
   }
 
   release(namespace: string, key: string): void {
@@ -181,7 +182,7 @@ export class FoldWorker {
         Atomics.add(this.reportCounts, 1, 1);
         Atomics.notify(this.reportCounts, 1);
         const { batch } = message;
-        this.batches = batch;
+        this.batchesFolded = batch;
         const entities = message.entities.map((entity): EntityChange => {
           const id = pairKey(entity.namespace, entity.key);
           if (entity.record === undefined) {
@@ -195,7 +196,7 @@ export class FoldWorker {
           return change;
         });
         this.advance(message.frontier);
-        return this.publish({ entities, frontier: this.current });
+        return this.publishFolded({ entities, frontier: this.current });
       }
       case 'stored': {
         const { batch } = message;
@@ -204,7 +205,7 @@ export class FoldWorker {
         this.options.store.renewReads?.();
         this.started();
         // At start, the stored checkpoint: waiters for it hear of it as of a batch that changed nothing.
-        if (this.advance(message.frontier)) this.publish({ entities: [], frontier: this.current });
+        if (this.advance(message.frontier)) this.publishFolded({ entities: [], frontier: this.current });
         return;
       }
       case 'records': {
@@ -234,12 +235,12 @@ export class FoldWorker {
     return true;
   }
 
-  private publish(change: CommitChange): void {
-    for (const listener of this.listeners) {
+  private publishFolded(batch: FoldedBatch): void {
+    for (const listener of this.foldedListeners) {
       try {
-        listener(change);
+        listener(batch);
       } catch (error) {
-        this.options.logger.error({ err: error, consumer: this.options.consumer }, 'commit listener failed');
+        this.options.logger.error({ err: error, consumer: this.options.consumer }, 'folded listener failed');
       }
     }
   }

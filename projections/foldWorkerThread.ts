@@ -52,19 +52,20 @@ const runtime = new ProjectionRuntime({
 
 /** Entities the serving thread holds: their changes carry their records. */
 const watched = new Set<string>();
-let batches = 0;
+/** Batches folded so far: reports name a batch by this count. */
+let batchesFolded = 0;
 // Each batch as it is folded, before its store commit: its records are durable in the ledger.
-runtime.onCommit(({ entities, frontier }) => {
+runtime.onFolded(({ entities, frontier }) => {
   Atomics.add(reportCounts, 0, 1);
   post({
     type: 'folded',
-    batch: ++batches,
+    batch: ++batchesFolded,
     frontier,
     entities: entities.map(({ namespace, key, record }) => (watched.has(pairKey(namespace, key)) ? { namespace, key, record: encodeState(record) } : { namespace, key })),
   });
 });
-// Batches and commits run one at a time, so a commit covers every batch folded before it lands.
-runtime.onStored((frontier) => post({ type: 'stored', batch: batches, frontier }));
+// Batches and store commits run one at a time, so a store commit covers every batch folded before it lands.
+runtime.onStored((frontier) => post({ type: 'stored', batch: batchesFolded, frontier }));
 
 port.on('message', (message: ToWorker) => {
   switch (message.type) {

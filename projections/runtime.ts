@@ -32,8 +32,8 @@ export interface ProjectionRuntimeOptions {
   /** Changed entities a window holds before it is committed whatever its age. Default 10,000. */
   commitEntities?: number;
   /**
-   * Awaited before each batch is read: a consumer of the commit feed that falls behind
-   * (a thread the changes are posted to) holds the fold back.
+   * Awaited before each batch is read: a consumer of the folded batches that falls behind
+   * (a thread they are posted to) holds the fold back.
    */
   pace?: () => Promise<void> | void;
   /**
@@ -62,18 +62,22 @@ export interface EntityChange<S = unknown> {
   record?: EntityRecord<S>;
 }
 
-/** What one folded batch changed. Shared with every listener: read, do not modify. */
-export interface CommitChange {
+/**
+ * What one batch changed, told once it is folded (its records durable in the ledger), before
+ * the store commit that stores it. Shared with every listener: read, do not modify.
+ */
+export interface FoldedBatch {
   entities: EntityChange[];
   frontier: Frontier;
 }
 
-/** What a batch this runtime folded changed: every record is there. */
-export interface FoldedChange extends CommitChange {
+/** A batch this runtime folded: every changed entity's record is there. */
+export interface FoldedBatchWithRecords extends FoldedBatch {
   entities: Array<Required<EntityChange>>;
 }
 
-export type CommitListener = (change: FoldedChange) => void;
+/** Told of each batch once it is folded, before its store commit. */
+export type FoldedListener = (batch: FoldedBatchWithRecords) => void;
 /** Told the checkpoint of each store commit once it has landed. */
 export type StoredListener = (frontier: Frontier) => void;
 
@@ -123,7 +127,7 @@ export class ProjectionRuntime {
   private uncommitted = new Map<string, EntityRecord>();
   /** At least `committed`: folded, published, maybe not committed yet. */
   private folded: Frontier = frontier();
-  private readonly listeners = new Set<CommitListener>();
+  private readonly foldedListeners = new Set<FoldedListener>();
   private readonly storedListeners = new Set<StoredListener>();
   /** Batches and commits run one at a time, whoever asks (the tail loop, runUntil). */
   private batchLock: Promise<unknown> = Promise.resolve();
@@ -174,9 +178,9 @@ export class ProjectionRuntime {
   }
 
   /** Calls `listener` after each folded batch, before its commit completes; returns the unsubscribe function. */
-  onCommit(listener: CommitListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  onFolded(listener: FoldedListener): () => void {
+    this.foldedListeners.add(listener);
+    return () => this.foldedListeners.delete(listener);
   }
 
   /** Calls `listener` after each store commit has landed, with its checkpoint; returns the unsubscribe function. */
@@ -293,7 +297,7 @@ export class ProjectionRuntime {
       }
       // Listeners hear of the batch before its commit: effect after cause need not wait for a disk.
       this.folded = mergeFrontiers(progress.frontier);
-      this.publish({ entities: changes, frontier: this.folded });
+      this.publishFolded({ entities: changes, frontier: this.folded });
       this.metrics?.batch(records.length, window.fold.deadLetters.length - letters, (performance.now() - started) / 1000);
       if (window.fold.changed >= this.commitEntities || performance.now() - window.opened >= this.commitIntervalMs) await this.commitWindow();
       return true;
@@ -367,8 +371,8 @@ export class ProjectionRuntime {
   /**
    * Records to fold into. Cached ones are folded in place: a batch that fails to commit
    * clears the cache, so a change never outlives its batch unless committed. Records
-   * handed to commit listeners are these same objects, so a listener may see them advance
-   * past the commit it was told of, never fall back.
+   * handed to folded listeners are these same objects, so a listener may see them advance
+   * past the batch it was told of, never fall back.
    */
   private async loadWorking(definition: ProjectionDefinition, keys: readonly string[], committed: boolean): Promise<EntityRecord[]> {
     const records: Array<EntityRecord | undefined> = committed ? [] : keys.map((key) => this.cache.get(pairKey(definition.name, key)));
@@ -378,12 +382,12 @@ export class ProjectionRuntime {
     return keys.map((key, i) => records[i] ?? stored[next++] ?? { state: definition.initial(key), frontier: frontier() });
   }
 
-  private publish(change: FoldedChange): void {
-    for (const listener of this.listeners) {
+  private publishFolded(batch: FoldedBatchWithRecords): void {
+    for (const listener of this.foldedListeners) {
       try {
-        listener(change);
+        listener(batch);
       } catch (error) {
-        this.logger.error({ err: error, consumer: this.consumer }, 'commit listener failed');
+        this.logger.error({ err: error, consumer: this.consumer }, 'folded listener failed');
       }
     }
   }

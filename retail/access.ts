@@ -1,6 +1,6 @@
 import type { AccessPolicy, AppendDecision, Principal } from '../gateway/types.js';
 import type { CloudEvent } from '../ledger/types.js';
-import { isRetailEventType, retailEventTypes } from './streams.js';
+import { isRetailEventType, retailEventTypes } from './catalogue.js';
 
 /*
  * Who may read and append what in the retail domain: a customer sees only their own cart and

@@ -1,11 +1,11 @@
 import type { Domain } from '../service/domain.js';
 import { retailAccess } from './access.js';
+import { retailRouter, retailStreams } from './catalogue.js';
 import { demoHistory, demoSignInRoute, storefrontListRoutes } from './demo.js';
 import { generateEvents } from './generator.js';
 import { retailProjections } from './projections.js';
-import { validateBatch } from './schemas.js';
 import { storefrontAssets } from './storefront/assets.js';
-import { retailRouter, retailStreams } from './streams.js';
+import { validateBatch } from './validation.js';
 import { retailViews } from './views.js';
 
 /** Hello Retail as a foldline domain: three streams, the six views, the storefront page. */

@@ -1,9 +1,8 @@
 import type { CloudEvent } from '../ledger/types.js';
 import { CatalogTraffic } from './catalogTraffic.js';
-import type { OrderLine } from './events.js';
+import { retailEventTypes, type OrderLine } from './catalogue.js';
 import { Random } from './random.js';
 import { draft, sources, type Draft } from './trafficDraft.js';
-import { retailEventTypes } from './streams.js';
 import { firstNames, lastNames, stores, type Store } from './trafficVocabulary.js';
 
 export interface GeneratorOptions {

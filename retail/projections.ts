@@ -26,7 +26,7 @@ import {
 } from '../crdt/index.js';
 import type { CloudEvent } from '../ledger/types.js';
 import type { EntityKeys, ProjectionDefinition } from '../projections/types.js';
-import { dataOf, stampOf, type OrderLine, type ProductCreated } from './events.js';
+import type { OrderLine, RetailEventData, RetailEventType } from './catalogue.js';
 
 /*
  * The entity folds of the three retail streams. Each is a CRDT, so the views built on them
@@ -66,6 +66,16 @@ export interface SalespersonState {
 /** A grow-only set of member keys. */
 export type IndexState = GSet;
 
+/** The LWW stamp of an event: its time in ms, its id, its source. */
+function stampOf(event: CloudEvent): Stamp {
+  return { t: parseTime(event.time), id: event.id, src: event.source };
+}
+
+/** The data of an event of type `T` (validated: the catalogue's type for it). */
+function dataOf<T extends RetailEventType>(event: CloudEvent): RetailEventData[T] {
+  return event.data as unknown as RetailEventData[T];
+}
+
 export const recentlyViewedSize = 10;
 
 export const productProjection: ProjectionDefinition<ProductState> = {
@@ -77,7 +87,7 @@ export const productProjection: ProjectionDefinition<ProductState> = {
     switch (event.type) {
       case 'retail.product.created': {
         const s = stampOf(event);
-        const data = dataOf<ProductCreated>(event);
+        const data = dataOf<'retail.product.created'>(event);
         state.created = lwwWrite(state.created, { name: data.name, brand: data.brand, description: data.description ?? null }, s);
         historyAdd(state.prices, data.price, s);
         state.category = lwwWrite(state.category, data.category, s);
@@ -85,16 +95,16 @@ export const productProjection: ProjectionDefinition<ProductState> = {
         break;
       }
       case 'retail.product.price-changed':
-        historyAdd(state.prices, dataOf<{ price: number }>(event).price, stampOf(event));
+        historyAdd(state.prices, dataOf<'retail.product.price-changed'>(event).price, stampOf(event));
         break;
       case 'retail.product.category-changed':
-        state.category = lwwWrite(state.category, dataOf<{ category: string }>(event).category, stampOf(event));
+        state.category = lwwWrite(state.category, dataOf<'retail.product.category-changed'>(event).category, stampOf(event));
         break;
       case 'retail.product.attributes-changed':
-        setAttributes(state.attributes, dataOf<{ attributes: Record<string, string | null> }>(event).attributes, stampOf(event));
+        setAttributes(state.attributes, dataOf<'retail.product.attributes-changed'>(event).attributes, stampOf(event));
         break;
       case 'retail.product.image-added':
-        gsetAdd(state.images, dataOf<{ url: string }>(event).url);
+        gsetAdd(state.images, dataOf<'retail.product.image-added'>(event).url);
         break;
       case 'retail.product.discontinued':
         state.discontinued = true;
@@ -120,7 +130,7 @@ export const productViewsProjection: ProjectionDefinition<PnCounter> = {
   name: 'productViews',
   streams: ['customer'],
   types: ['retail.customer.product-viewed'],
-  keysOf: (event) => dataOf<{ sku: string }>(event).sku,
+  keysOf: (event) => dataOf<'retail.customer.product-viewed'>(event).sku,
   initial: () => pnCounter(),
   fold(state, _event, _key, context) {
     counterAdd(state, context.position, 1);
@@ -140,10 +150,10 @@ export const customerProjection: ProjectionDefinition<CustomerState> = {
   keysOf: (event) => event.subject,
   initial: () => ({ cart: dict<PnCounter>(), recent: topK(recentlyViewedSize) }),
   fold(state, event, _key, context) {
-    const data = dataOf<{ sku: string; quantity: number }>(event);
     if (event.type === 'retail.customer.product-viewed') {
-      topKOffer(state.recent, data.sku, parseTime(event.time));
+      topKOffer(state.recent, dataOf<'retail.customer.product-viewed'>(event).sku, parseTime(event.time));
     } else {
+      const data = dataOf<'retail.cart.item-added' | 'retail.cart.item-removed'>(event);
       const counter = state.cart[data.sku] ?? (state.cart[data.sku] = pnCounter());
       counterAdd(counter, context.position, event.type === 'retail.cart.item-added' ? data.quantity : -data.quantity);
     }
@@ -162,10 +172,10 @@ export const orderProjection: ProjectionDefinition<OrderState> = {
   name: 'order',
   streams: ['customer'],
   types: ['retail.order.placed'],
-  keysOf: (event) => dataOf<{ orderId: string }>(event).orderId,
+  keysOf: (event) => dataOf<'retail.order.placed'>(event).orderId,
   initial: () => ({}),
   fold(state, event) {
-    const data = dataOf<{ customerId: string; lines: OrderLine[] }>(event);
+    const data = dataOf<'retail.order.placed'>(event);
     const lines = data.lines.map((line) => ({ sku: line.sku, quantity: line.quantity }));
     state.placed = lwwWrite(state.placed, { customerId: data.customerId, lines }, stampOf(event));
     return state;
@@ -180,10 +190,10 @@ export const salespersonProjection: ProjectionDefinition<SalespersonState> = {
   initial: () => ({ assisted: [] }),
   fold(state, event) {
     if (event.type === 'retail.salesperson.registered') {
-      const data = dataOf<{ name: string; store: string }>(event);
+      const data = dataOf<'retail.salesperson.registered'>(event);
       state.registered = lwwWrite(state.registered, { name: data.name, store: data.store }, stampOf(event));
     } else {
-      gsetAdd(state.assisted, dataOf<{ orderId: string }>(event).orderId);
+      gsetAdd(state.assisted, dataOf<'retail.salesperson.sale-assisted'>(event).orderId);
     }
     return state;
   },
@@ -220,8 +230,8 @@ export const categoryProductsProjection = indexProjection(
   'categoryProducts',
   'product',
   ['retail.product.created', 'retail.product.category-changed'],
-  (event) => dataOf<{ category: string }>(event).category,
-  (event) => dataOf<{ sku: string }>(event).sku,
+  (event) => dataOf<'retail.product.created' | 'retail.product.category-changed'>(event).category,
+  (event) => dataOf<'retail.product.created' | 'retail.product.category-changed'>(event).sku,
 );
 
 export const skuOrdersProjection = indexProjection(
@@ -230,18 +240,18 @@ export const skuOrdersProjection = indexProjection(
   ['retail.order.placed'],
   // Each sku once, however many lines name it.
   (event) => {
-    const lines = dataOf<{ lines: OrderLine[] }>(event).lines;
+    const lines = dataOf<'retail.order.placed'>(event).lines;
     return lines.length === 1 ? lines[0]!.sku : [...new Set(lines.map((line) => line.sku))];
   },
-  (event) => dataOf<{ orderId: string }>(event).orderId,
+  (event) => dataOf<'retail.order.placed'>(event).orderId,
 );
 
 export const storeStaffProjection = indexProjection(
   'storeStaff',
   'salesperson',
   ['retail.salesperson.registered'],
-  (event) => dataOf<{ store: string }>(event).store,
-  (event) => dataOf<{ salespersonId: string }>(event).salespersonId,
+  (event) => dataOf<'retail.salesperson.registered'>(event).store,
+  (event) => dataOf<'retail.salesperson.registered'>(event).salespersonId,
 );
 
 export const retailProjections: readonly ProjectionDefinition[] = [

@@ -1,5 +1,4 @@
-import type { RetailEventData } from './eventData.js';
-import type { RetailEventType } from './streams.js';
+import type { RetailEventData, RetailEventType } from './catalogue.js';
 
 /** A generated event before it gets its id and time. */
 export interface DraftOf<T extends RetailEventType> {

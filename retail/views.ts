@@ -1,9 +1,20 @@
 import { FoldlineError } from '../base/errors.js';
-import { compareStrings, counterValue, type PnCounter, formatTime, historyAsOf, historyLatest, lwwMapValues } from '../crdt/index.js';
+import { compareStrings, counterValue, formatTime, historyAsOf, historyLatest, lwwMapValues } from '../crdt/index.js';
 import type { Lookup, ViewDefinition } from '../joiner/types.js';
-import { limits } from './eventSchemas.js';
-import type { OrderLine } from './events.js';
-import type { CustomerState, IndexState, OrderState, ProductState, SalespersonState } from './projections.js';
+import type { ProjectionDefinition } from '../projections/types.js';
+import { limits, type OrderLine } from './catalogue.js';
+import {
+  categoryProductsProjection,
+  customerProjection,
+  orderProjection,
+  productProjection,
+  productViewsProjection,
+  salespersonProjection,
+  skuOrdersProjection,
+  storeStaffProjection,
+  type IndexState,
+  type ProductState,
+} from './projections.js';
 
 /*
  * The six retail views of docs/retail.md, each a pure function of entity states. Sorting uses
@@ -21,8 +32,8 @@ function checkEntityKey(key: string): void {
   }
 }
 
-const product = (lookup: Lookup, sku: string): ProductState | undefined => lookup.get<ProductState>('product', sku);
-const members = (lookup: Lookup, index: string, key: string): IndexState => lookup.get<IndexState>(index, key) ?? [];
+const productState = (lookup: Lookup, sku: string): ProductState | undefined => lookup.get(productProjection, sku);
+const indexMembers = (lookup: Lookup, index: ProjectionDefinition<IndexState>, key: string): IndexState => lookup.get(index, key) ?? [];
 
 /** A product that a `created` has been folded for. */
 type CreatedProduct = ProductState & Required<Pick<ProductState, 'created' | 'category'>>;
@@ -36,13 +47,13 @@ interface PlacedOrder {
   lines: OrderLine[];
 }
 function placedOrder(lookup: Lookup, orderId: string): PlacedOrder | undefined {
-  const placed = lookup.get<OrderState>('order', orderId)?.placed;
+  const placed = lookup.get(orderProjection, orderId)?.placed;
   return placed && { time: placed.s.t, lines: placed.v.lines };
 }
 
 /** The LWW price among price-bearing events at or before `time`, if any. */
 function priceAsOf(lookup: Lookup, sku: string, time: number): number | undefined {
-  const prices = product(lookup, sku)?.prices;
+  const prices = productState(lookup, sku)?.prices;
   return prices && historyAsOf(prices, time)?.v;
 }
 
@@ -50,10 +61,10 @@ export const productView: ViewDefinition = {
   name: 'product',
   checkKey: checkEntityKey,
   compute(sku, lookup) {
-    const state = product(lookup, sku);
+    const state = productState(lookup, sku);
     if (!isCreated(state)) return null;
     let unitsSold = 0;
-    for (const orderId of members(lookup, 'skuOrders', sku)) {
+    for (const orderId of indexMembers(lookup, skuOrdersProjection, sku)) {
       for (const line of placedOrder(lookup, orderId)?.lines ?? []) if (line.sku === sku) unitsSold += line.quantity;
     }
     return {
@@ -66,7 +77,7 @@ export const productView: ViewDefinition = {
       attributes: lwwMapValues(state.attributes),
       images: state.images,
       discontinued: state.discontinued,
-      views: counterValue(lookup.get<PnCounter>('productViews', sku) ?? {}),
+      views: counterValue(lookup.get(productViewsProjection, sku) ?? {}),
       unitsSold,
     };
   },
@@ -77,8 +88,8 @@ export const catalogView: ViewDefinition = {
   checkKey: checkEntityKey,
   compute(category, lookup) {
     const products = [];
-    for (const sku of members(lookup, 'categoryProducts', category)) {
-      const state = product(lookup, sku);
+    for (const sku of indexMembers(lookup, categoryProductsProjection, category)) {
+      const state = productState(lookup, sku);
       if (!isCreated(state) || state.discontinued || state.category.v !== category) continue;
       products.push({ sku, name: state.created.v.name, brand: state.created.v.brand, price: currentPrice(state), image: state.images[0] ?? null });
     }
@@ -91,14 +102,14 @@ export const cartView: ViewDefinition = {
   name: 'cart',
   checkKey: checkEntityKey,
   compute(customerId, lookup) {
-    const cart = lookup.get<CustomerState>('customer', customerId)?.cart ?? {};
+    const cart = lookup.get(customerProjection, customerId)?.cart ?? {};
     const lines = [];
     let itemCount = 0;
     let total = 0;
     for (const sku of Object.keys(cart).sort(compareStrings)) {
       const quantity = Math.max(0, counterValue(cart[sku]!));
       if (quantity === 0) continue;
-      const state = product(lookup, sku);
+      const state = productState(lookup, sku);
       const unitPrice = isCreated(state) ? currentPrice(state) : null;
       const lineTotal = unitPrice === null ? null : quantity * unitPrice;
       lines.push({ sku, quantity, name: isCreated(state) ? state.created.v.name : null, unitPrice, lineTotal });
@@ -113,9 +124,9 @@ export const recentlyViewedView: ViewDefinition = {
   name: 'recently-viewed',
   checkKey: checkEntityKey,
   compute(customerId, lookup) {
-    const recent = lookup.get<CustomerState>('customer', customerId)?.recent.items ?? [];
+    const recent = lookup.get(customerProjection, customerId)?.recent.items ?? [];
     const items = recent.map(([sku, viewedAt]) => {
-      const state = product(lookup, sku);
+      const state = productState(lookup, sku);
       return { sku, name: isCreated(state) ? state.created.v.name : null, viewedAt: formatTime(viewedAt) };
     });
     return { customerId, items };
@@ -127,12 +138,12 @@ export const salesByShadeView: ViewDefinition = {
   checkKey: checkEntityKey,
   compute(category, lookup) {
     const shades = new Map<string, { shade: string; units: number; revenue: number; unpricedUnits: number }>();
-    for (const sku of members(lookup, 'categoryProducts', category)) {
-      const state = product(lookup, sku);
+    for (const sku of indexMembers(lookup, categoryProductsProjection, category)) {
+      const state = productState(lookup, sku);
       if (!isCreated(state) || state.category.v !== category) continue;
       const shade = lwwMapValues(state.attributes)['shade'];
       if (shade === undefined) continue;
-      for (const orderId of members(lookup, 'skuOrders', sku)) {
+      for (const orderId of indexMembers(lookup, skuOrdersProjection, sku)) {
         const order = placedOrder(lookup, orderId);
         for (const line of order?.lines ?? []) {
           if (line.sku !== sku) continue;
@@ -154,8 +165,8 @@ export const leaderboardView: ViewDefinition = {
   checkKey: checkEntityKey,
   compute(store, lookup) {
     const salespeople = [];
-    for (const salespersonId of members(lookup, 'storeStaff', store)) {
-      const state = lookup.get<SalespersonState>('salesperson', salespersonId);
+    for (const salespersonId of indexMembers(lookup, storeStaffProjection, store)) {
+      const state = lookup.get(salespersonProjection, salespersonId);
       const registered = state?.registered;
       if (!registered || registered.v.store !== store) continue;
       let orders = 0;

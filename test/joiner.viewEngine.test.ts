@@ -36,9 +36,9 @@ const joined: ViewDefinition = {
   name: 'joined',
   compute(key, lookup) {
     computed.push(key);
-    const doc = lookup.get<Doc>('doc', key);
+    const doc = lookup.get(docs, key);
     const ref = doc?.ref?.v;
-    return { key, value: doc?.value?.v ?? null, ref: ref ?? null, refValue: ref === undefined ? null : lookup.get<Doc>('doc', ref)?.value?.v ?? null };
+    return { key, value: doc?.value?.v ?? null, ref: ref ?? null, refValue: ref === undefined ? null : lookup.get(docs, ref)?.value?.v ?? null };
   },
 };
 
@@ -71,7 +71,7 @@ function withoutRecords(runtime: ProjectionRuntime): EntitySource & { released: 
     released,
     get: async (namespace, key) => structuredClone(await runtime.get(namespace, key)),
     frontier: () => runtime.frontier(),
-    onCommit: (listener) => runtime.onCommit(({ entities, frontier }) => listener({ frontier, entities: entities.map(({ namespace, key }) => ({ namespace, key })) })),
+    onFolded: (listener) => runtime.onFolded(({ entities, frontier }) => listener({ frontier, entities: entities.map(({ namespace, key }) => ({ namespace, key })) })),
     release: (namespace, key) => void released.push(`${namespace}/${key}`),
   };
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { canonicalJson, positionKey } from '../crdt/index.js';
 import { EmbeddedLedger } from '../ledger/embeddedLedger.js';
 import type { CloudEvent, LedgerRecord, Receipt } from '../ledger/types.js';
-import { retailRouter } from '../retail/streams.js';
+import { retailRouter } from '../retail/catalogue.js';
 import { Random } from '../retail/random.js';
 
 const cli = fileURLToPath(new URL('../bin/foldline.js', import.meta.url));

@@ -10,9 +10,9 @@ import { EmbeddedStore } from '../projections/embeddedStore.js';
 import { FoldWorker } from '../projections/foldWorker.js';
 import { ProjectionRuntime } from '../projections/runtime.js';
 import { MemoryStore } from '../projections/memoryStore.js';
+import { retailRouter, retailStreams } from '../retail/catalogue.js';
 import { generateEvents } from '../retail/generator.js';
 import { retailProjections } from '../retail/projections.js';
-import { retailRouter, retailStreams } from '../retail/streams.js';
 import { embeddedBackends, type Backends } from '../service/backends.js';
 
 const topology = new URL('../retail/topology.ts', import.meta.url).href;
@@ -68,7 +68,7 @@ describe('a fold worker', () => {
     const lagging: string[] = [];
     const newest = new Map<string, Frontier>();
     const see = (id: string, seen: Frontier): void => void newest.set(id, mergeFrontiers(newest.get(id) ?? {}, seen));
-    worker.onCommit(({ entities }) => {
+    worker.onFolded(({ entities }) => {
       for (const entity of entities) {
         const id = `${entity.namespace}/${entity.key}`;
         if (entity.record) see(id, entity.record.frontier);
@@ -100,7 +100,7 @@ describe('a fold worker', () => {
     const events = [...generateEvents({ seed: 3, events: 4000 })];
     const worker = startWorker();
     const published = new Map<string, string | undefined>();
-    worker.onCommit(({ entities }) => {
+    worker.onFolded(({ entities }) => {
       for (const entity of entities) published.set(`${entity.namespace}/${entity.key}`, entity.record && canonicalJson(entity.record));
     });
     const lagging = readBackLagging(worker);
@@ -125,7 +125,7 @@ describe('a fold worker', () => {
   it('sends the records of the entities read through it, until released, and reads the others from the worker', async () => {
     const worker = startWorker();
     const changes: Array<{ id: string; record: boolean }> = [];
-    worker.onCommit(({ entities }) => {
+    worker.onFolded(({ entities }) => {
       for (const entity of entities) if (entity.namespace === 'customer') changes.push({ id: entity.key, record: entity.record !== undefined });
     });
     const addToCart = async (id: string, sku: string): Promise<void> => {
@@ -161,7 +161,7 @@ describe('a fold worker', () => {
 
     const second = startWorker();
     let changed = 0;
-    second.onCommit(({ entities }) => (changed += entities.length));
+    second.onFolded(({ entities }) => (changed += entities.length));
     await second.catchUp();
     expect(changed).toBe(0);
     expect(mergeFrontiers(second.frontier())).toEqual(mergeFrontiers(await ledger.head()));

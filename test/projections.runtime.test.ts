@@ -8,7 +8,7 @@ import { canonicalJson, counterAdd, counterValue, dict, frontier, lwwWrite, pars
 import type { CloudEvent, Ledger } from '../ledger/types.js';
 import { EmbeddedStore } from '../projections/embeddedStore.js';
 import { MemoryStore } from '../projections/memoryStore.js';
-import { ProjectionRuntime, type FoldedChange } from '../projections/runtime.js';
+import { ProjectionRuntime, type FoldedBatchWithRecords } from '../projections/runtime.js';
 import type { StateStore } from '../projections/types.js';
 import {
   FaultyStore,
@@ -219,16 +219,16 @@ describe('ProjectionRuntime properties', () => {
 });
 
 describe('ProjectionRuntime', () => {
-  it('tails the ledger, tells listeners after each commit, and stops after the batch in progress', async () => {
+  it('tails the ledger, tells listeners after each folded batch, and stops after the batch in progress', async () => {
     const ledger = newLedger();
     const store = new MemoryStore();
     const tailing = new ProjectionRuntime({ consumer, ledger, store, projections: [...projections] });
-    const changes: FoldedChange[] = [];
-    const unsubscribe = tailing.onCommit((change) => changes.push(change));
+    const batches: FoldedBatchWithRecords[] = [];
+    const unsubscribe = tailing.onFolded((batch) => batches.push(batch));
     tailing.start();
     const covered = (head: Frontier): Promise<void> =>
       new Promise((resolve) => {
-        const off = tailing.onCommit(({ frontier: f }) => {
+        const off = tailing.onFolded(({ frontier: f }) => {
           if (Object.keys(head).every((p) => f[p] !== undefined && BigInt(f[p]!) >= BigInt(head[p]!))) {
             off();
             resolve();
@@ -240,7 +240,7 @@ describe('ProjectionRuntime', () => {
     const record = await tailing.get<Tally>('tally', 'a');
     expect(counterValue(record!.state.count)).toBe(5);
     expect(record!.state.last!.v).toBe('y');
-    expect(new Set(changes.flatMap((c) => c.entities.map((e) => `${e.namespace}/${e.key}`)))).toEqual(new Set(['tags/*', 'tags/t', 'tally/a']));
+    expect(new Set(batches.flatMap((c) => c.entities.map((e) => `${e.namespace}/${e.key}`)))).toEqual(new Set(['tags/*', 'tags/t', 'tally/a']));
     expect(tailing.frontier()).toEqual(expect.objectContaining(first.head));
 
     unsubscribe();
@@ -248,10 +248,10 @@ describe('ProjectionRuntime', () => {
     await ledger.append([testEvent('3', 'alpha', 'a', { delta: 10, label: 'z', tag: 't' })]);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(counterValue((await store.get<Tally>('tally', 'a'))!.state.count)).toBe(5);
-    const afterStop = changes.length;
+    const afterStop = batches.length;
     await tailing.catchUp();
     expect(counterValue((await tailing.get<Tally>('tally', 'a'))!.state.count)).toBe(15);
-    expect(changes.length).toBe(afterStop);
+    expect(batches.length).toBe(afterStop);
   });
 
   it('commits the batches of a window once, after telling listeners of each, and what is pending when it stops', async () => {
@@ -265,8 +265,8 @@ describe('ProjectionRuntime', () => {
       },
     });
     const tailing = new ProjectionRuntime({ consumer, ledger, store, projections: [...projections], commitIntervalMs: 60_000, commitEntities: 2 });
-    const heard: FoldedChange[] = [];
-    tailing.onCommit((change) => heard.push(change));
+    const heard: FoldedBatchWithRecords[] = [];
+    tailing.onFolded((batch) => heard.push(batch));
     const stored: Frontier[] = [];
     tailing.onStored((f) => stored.push(f));
     tailing.start();
@@ -344,12 +344,12 @@ describe('ProjectionRuntime', () => {
     const tailing = runtime(ledger, new MemoryStore(), 10);
     await ledger.append([testEvent('1', 'alpha', 'a', { delta: 1, label: 'x', tag: 't' })]);
     await tailing.catchUp();
-    const heard: FoldedChange[] = [];
-    tailing.onCommit((change) => heard.push(change));
+    const heard: FoldedBatchWithRecords[] = [];
+    tailing.onFolded((batch) => heard.push(batch));
     // The tally fold adds to its counter before it throws on poison.
     await ledger.append([testEvent('2', 'alpha', 'a', { delta: 5, label: 'y', tag: 't', poison: true })]);
     await tailing.catchUp();
-    const published = heard.flatMap((change) => change.entities).filter((entity) => entity.namespace === 'tally' && entity.key === 'a');
+    const published = heard.flatMap((batch) => batch.entities).filter((entity) => entity.namespace === 'tally' && entity.key === 'a');
     expect(published.length).toBeGreaterThan(0);
     expect(counterValue((published.at(-1)!.record.state as Tally).count)).toBe(1);
     expect(counterValue((await tailing.get<Tally>('tally', 'a'))!.state.count)).toBe(1);

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTime } from '../crdt/stamp.js';
 import type { CloudEvent } from '../ledger/types.js';
 import { generateEvents } from '../retail/generator.js';
-import { validateEvent } from '../retail/schemas.js';
-import { retailEventTypes } from '../retail/streams.js';
+import { validateEvent } from '../retail/validation.js';
+import { retailEventTypes } from '../retail/catalogue.js';
 
 const run = promisify(execFile);
 const foldline = fileURLToPath(new URL('../bin/foldline.js', import.meta.url));

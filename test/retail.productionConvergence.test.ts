@@ -7,8 +7,8 @@ import { ViewEngine } from '../joiner/viewEngine.js';
 import { MemoryLedger } from '../ledger/memoryLedger.js';
 import { MemoryStore } from '../projections/memoryStore.js';
 import { ProjectionRuntime } from '../projections/runtime.js';
+import { retailRouter, retailStreams } from '../retail/catalogue.js';
 import { retailProjections } from '../retail/projections.js';
-import { retailRouter, retailStreams } from '../retail/streams.js';
 import { retailViews } from '../retail/views.js';
 import { atLeastOnceDelivery, retailHistory } from './retail/arbitraries.js';
 import { oracleViews } from './retail/oracle.js';
@@ -103,7 +103,7 @@ describe('retail views converge through the production path', () => {
           let halted: Promise<void> | undefined;
           const haltOnce = (): Promise<void> => (halted ??= haltConsumer(consumer, store, halt));
           let folded = 0;
-          consumer.runtime.onCommit(() => {
+          consumer.runtime.onFolded(() => {
             if (++folded === atBatch) void haltOnce();
           });
           // The ledger takes appends whether or not the consumer still runs.
@@ -113,7 +113,7 @@ describe('retail views converge through the production path', () => {
 
         const last = startConsumer(ledger, store, settings);
         const keys = viewKeysOf(events);
-        // Values read now are kept, so the later commits must reach them through their dependencies.
+        // Values read now are kept, so the later folded batches must reach them through their dependencies.
         for (const [view, key] of keys) await last.views.read(view, key);
         while (next < batches.length) await append();
         await last.runtime.catchUp();

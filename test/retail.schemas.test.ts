@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FoldlineError } from '../base/errors.js';
 import type { CloudEvent } from '../ledger/types.js';
-import { validateBatch, validateEvent } from '../retail/schemas.js';
-import { retailEventTypes, type RetailEventType } from '../retail/streams.js';
+import { validateBatch, validateEvent } from '../retail/validation.js';
+import { retailEventTypes, type RetailEventType } from '../retail/catalogue.js';
 
 const dataByType: Record<RetailEventType, Record<string, unknown>> = {
   'retail.product.created': {

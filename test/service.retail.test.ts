@@ -125,7 +125,7 @@ describe('a restart on the same data directory', () => {
     await service.close();
     service = await start();
     let folded = 0;
-    service.runtime.onCommit((change) => (folded += change.entities.length));
+    service.runtime.onFolded((batch) => (folded += batch.entities.length));
     const after = await read(answer.token);
     expect(after).toEqual(before);
     // Give the tail loop time to show any refold it would do.

@@ -3,9 +3,10 @@ import * as Automerge from '@automerge/automerge';
 import { encodeState } from '../../crdt/index.js';
 import type { LedgerRecord } from '../../ledger/types.js';
 import { EntityStates } from '../../projections/entityStates.js';
+import type { ProjectionDefinition } from '../../projections/types.js';
+import { retailRouter } from '../../retail/catalogue.js';
 import { generateEvents } from '../../retail/generator.js';
-import { retailProjections } from '../../retail/projections.js';
-import { retailRouter } from '../../retail/streams.js';
+import { categoryProductsProjection, customerProjection, productProjection, retailProjections, storeStaffProjection } from '../../retail/projections.js';
 import { retailViews } from '../../retail/views.js';
 import { AutomergeRetailFold } from '../automergeFold.js';
 import { collectGarbage } from '../gc.js';
@@ -164,7 +165,7 @@ function automergeFold(records: readonly LedgerRecord[]): AutomergeRetailFold {
 }
 
 function* crdtStates(states: EntityStates): Iterable<unknown> {
-  for (const { name } of retailProjections) for (const key of states.keys(name)) yield states.get(name, key);
+  for (const projection of retailProjections) for (const key of states.keys(projection)) yield states.get(projection, key);
 }
 
 const countEntities = (states: EntityStates): number => [...crdtStates(states)].length;
@@ -178,13 +179,14 @@ function average(values: number[]): number {
 
 /** Every key of every view, each computed once over the folded states. */
 function timeViews(states: EntityStates): { keys: number; ms: number } {
-  const keysOf: Record<string, string> = {
-    product: 'product',
-    catalog: 'categoryProducts',
-    cart: 'customer',
-    'recently-viewed': 'customer',
-    'sales-by-shade': 'categoryProducts',
-    leaderboard: 'storeStaff',
+  /** Per view, the projection whose entity keys are its keys. */
+  const keysOf: Record<string, ProjectionDefinition> = {
+    product: productProjection,
+    catalog: categoryProductsProjection,
+    cart: customerProjection,
+    'recently-viewed': customerProjection,
+    'sales-by-shade': categoryProductsProjection,
+    leaderboard: storeStaffProjection,
   };
   collectGarbage();
   const start = performance.now();

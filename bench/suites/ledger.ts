@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EmbeddedLedger } from '../../ledger/embeddedLedger.js';
 import type { CloudEvent, Ledger } from '../../ledger/types.js';
+import { retailRouter, retailStreams } from '../../retail/catalogue.js';
 import { generateEvents } from '../../retail/generator.js';
-import { retailRouter, retailStreams } from '../../retail/streams.js';
 import type { BenchReport, BenchRow } from '../report.js';
 
 /*

@@ -48,7 +48,7 @@ interface Subscription {
  */
 export class FrameCache {
   private readonly frames = new Map<ViewValue, string>();
-  /** Values recomputed after one commit share their frontier object, hence one token. */
+  /** Values recomputed after one folded batch share their frontier object, hence one token. */
   private readonly tokens = new Map<Frontier, string>();
 
   frameOf(value: ViewValue): string {

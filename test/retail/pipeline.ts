@@ -2,8 +2,8 @@ import { canonicalJson } from '../../crdt/index.js';
 import { MemoryLedger } from '../../ledger/memoryLedger.js';
 import type { CloudEvent, Ledger, LedgerRecord } from '../../ledger/types.js';
 import { EntityStates } from '../../projections/entityStates.js';
+import { retailRouter, retailStreams } from '../../retail/catalogue.js';
 import { retailProjections } from '../../retail/projections.js';
-import { retailRouter, retailStreams } from '../../retail/streams.js';
 import { retailViews } from '../../retail/views.js';
 
 export const shards = 4;

@@ -1,5 +1,5 @@
 import type { ProjectionDefinition } from '../../projections/types.js';
-import { retailRouter, retailStreamNames } from '../../retail/streams.js';
+import { retailRouter, retailStreamNames } from '../../retail/catalogue.js';
 
 /*
  * A fold worker topology whose states are large, so that a batch's store write takes long

@@ -58,7 +58,7 @@ const notesView: ViewDefinition<NotesValue> = {
   checkKey(key) {
     if (key.length > maxNotesKey) throw new FoldlineError('bad_key', `notes keys are at most ${maxNotesKey} characters`, { path: '/key' });
   },
-  compute: (key, lookup) => ({ subject: key, texts: lookup.get<string[]>(notesStream, key) ?? [] }),
+  compute: (key, lookup) => ({ subject: key, texts: lookup.get(notesProjection, key) ?? [] }),
 };
 
 export type NotesServer = MemoryServer;

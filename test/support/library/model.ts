@@ -110,11 +110,11 @@ export const shelfView: ViewDefinition<Shelf> = {
     if (key === '' || key.length > 100) throw new FoldlineError('bad_key', 'a member id is 1 to 100 characters', { path: '/key' });
   },
   compute(memberId, lookup) {
-    const held = lookup.get<LoansState>('loans', memberId) ?? {};
+    const held = lookup.get(loans, memberId) ?? {};
     const shelf: Shelf['books'] = [];
     for (const isbn of Object.keys(held).sort()) {
       const copies = counterValue(held[isbn]!);
-      if (copies > 0) shelf.push({ isbn, title: lookup.get<BookState>('books', isbn)?.title?.v ?? null, copies });
+      if (copies > 0) shelf.push({ isbn, title: lookup.get(books, isbn)?.title?.v ?? null, copies });
     }
     return { memberId, books: shelf };
   },

@@ -2,8 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { FoldlineError } from '../base/errors.js';
 import { parseTime } from '../crdt/stamp.js';
 import type { CloudEvent } from '../ledger/types.js';
-import { eventSchema, limits } from './eventSchemas.js';
-import { retailEventTypes, type RetailEventType } from './streams.js';
+import { limits, retailEventTypes, shortText, type RetailEventType, type Schema } from './catalogue.js';
 import { withUnitLengths } from './unitLengths.js';
 
 // No `ownProperties` (it slows validation down; docs/benchmarks.md): no property name of the
@@ -15,8 +14,35 @@ const exactAjv = new Ajv({ allErrors: false, allowUnionTypes: true });
 // exact one refuses, so it answers first, and the exact one only where it refuses.
 const unitsAjv = withUnitLengths(new Ajv({ allErrors: false, allowUnionTypes: true }));
 
+const attributeText: Schema = { type: 'string', minLength: 1, maxLength: limits.attribute };
+
+/** The whole event of one type: the CloudEvents 1.0 structured-mode envelope around the catalogue's data schema. */
+function eventSchema(type: RetailEventType): Schema {
+  const attributes: Record<string, Schema> = {
+    specversion: { const: '1.0' },
+    id: shortText,
+    source: attributeText,
+    type: { const: type },
+    // Only shape here: parseTime decides whether it is a real RFC 3339 instant.
+    time: { type: 'string', maxLength: 64 },
+    subject: shortText,
+    datacontenttype: attributeText,
+    dataschema: attributeText,
+    data: retailEventTypes[type].data,
+  };
+  // CloudEvents extensions: any other name of lower-case letters and digits, at most 20.
+  const extension = `^(?!(?:${Object.keys(attributes).join('|')})$)[a-z0-9]{1,20}$`;
+  return {
+    type: 'object',
+    required: ['specversion', 'id', 'source', 'type', 'time', 'subject', 'data'],
+    properties: attributes,
+    patternProperties: { [extension]: { type: ['string', 'number', 'boolean'], maxLength: limits.attribute } },
+    additionalProperties: false,
+  };
+}
+
 /** Both compiled validators per event type, built once at load. */
-const validators = new Map<string, { units: ValidateFunction; exact: ValidateFunction }>(
+const validatorsByType = new Map<string, { units: ValidateFunction; exact: ValidateFunction }>(
   (Object.keys(retailEventTypes) as RetailEventType[]).map((type) => {
     const schema = eventSchema(type);
     return [type, { units: unitsAjv.compile(schema), exact: exactAjv.compile(schema) }];
@@ -38,7 +64,7 @@ export function validateEvent(value: unknown, index?: number): CloudEvent {
   if (typeof type !== 'string') {
     throw invalid('invalid_event', '/type', type === undefined ? '/type is required' : '/type must be a string', index);
   }
-  const validate = validators.get(type);
+  const validate = validatorsByType.get(type);
   if (!validate) throw invalid('unknown_type', '/type', `unknown event type ${quote(type)}`, index);
   if (!validate.units(event) && !validate.exact(event)) {
     const { path, message } = describe(validate.exact.errors![0]!);
