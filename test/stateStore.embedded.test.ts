@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EmbeddedStore } from '../projections/embeddedStore.js';
+import { storeBackend } from '../projections/embeddedStoreBackend.js';
 import type { StateStore } from '../projections/types.js';
 import { stateStoreContract } from './contract/stateStore.contract.js';
 
@@ -9,12 +9,12 @@ stateStoreContract(
   'embedded (LMDB)',
   async () => {
     const path = await mkdtemp(join(tmpdir(), 'foldline-store-'));
-    let store: StateStore = new EmbeddedStore({ path });
+    let store: StateStore = await storeBackend.open({ path });
     return {
       store,
       reopen: async () => {
         await store.close();
-        store = new EmbeddedStore({ path });
+        store = await storeBackend.open({ path });
         return store;
       },
       dispose: async () => {
@@ -23,5 +23,5 @@ stateStoreContract(
       },
     };
   },
-  { durable: true },
+  storeBackend.capabilities,
 );

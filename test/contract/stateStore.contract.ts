@@ -1,11 +1,26 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalJson, dict, frontier } from '../../crdt/index.js';
 import type { CloudEvent } from '../../ledger/types.js';
+import type { StoreCapabilities } from '../../projections/storeBackend.js';
 import type { Checkpoint, DeadLetter, EntityRecord, StateCommit, StateStore } from '../../projections/types.js';
+
+/*
+ * The behaviour every StateStore adapter must show, as a function of its setup and of the
+ * capabilities it claims (StoreCapabilities), as the Ledger contract is.
+ *
+ * What each flag gates:
+ * - durable. The setup must give `reopen`; everything committed survives it.
+ * - atomicCommit. Claimed: a commit that fails writes nothing, and readers see a commit
+ *   whole or not at all. Every adapter, whatever it claims, keeps the weaker promise the
+ *   runtime relies on without it (StateStore in projections/types.ts): dead letters are
+ *   written before entities and the checkpoint last, so a failed commit never leaves a
+ *   checkpoint newer than the entities and dead letters it covers, nor an entity of it
+ *   without its dead letters, and a reader that sees a commit's checkpoint sees all of it.
+ */
 
 export interface StoreFixture {
   store: StateStore;
-  /** Closes `store` and opens another on the same data; only durable stores have it. */
+  /** Closes `store` and opens another on the same data; required when `durable` is claimed. */
   reopen?: () => Promise<StateStore>;
   /** Closes whatever store is open and removes its data. */
   dispose(): Promise<void>;
@@ -33,6 +48,12 @@ function letter(consumer: string, position: string, seq: string, key = 'k'): Dea
   return { consumer, projection: 'p', key, position, seq, event: event(`${position}:${seq}`), reason: 'boom', at: '2024-01-01T00:00:00.000Z' };
 }
 
+/** A dead letter that cannot be stored: its event holds a value with no encoding. */
+function unstorableLetter(consumer: string, position: string, seq: string): DeadLetter {
+  const stored = letter(consumer, position, seq);
+  return { ...stored, event: { ...stored.event, data: { bad: Symbol('cannot be stored') } } };
+}
+
 function commitOf(consumer: string, entities: StateCommit['entities'], checkpoint = checkpointOf('1'), deadLetters: DeadLetter[] = []): StateCommit {
   return { consumer, entities, checkpoint, deadLetters };
 }
@@ -43,16 +64,52 @@ async function collect(keys: AsyncIterable<string>): Promise<string[]> {
   return all;
 }
 
+export type StoreSetup = () => Promise<StoreFixture>;
+
+/** The keys the concurrent-read tests commit, each commit a generation of all of them. */
+const generationKeys = Array.from({ length: 300 }, (_, i) => `k${i}`);
+
+function generation(seq: string): StateCommit {
+  return commitOf(
+    'c',
+    generationKeys.map((key) => ({ namespace: 'ns', key, record: record(seq, 'orders/0', seq) })),
+    checkpointOf(seq),
+    [letter('c', 'orders/0', seq)],
+  );
+}
+
 /**
- * The behaviour every StateStore adapter must show. A `durable` store must also keep
- * everything across a reopen (its fixture then has `reopen`).
+ * Reads the store again and again while generation 2 is committed over generation 1; the
+ * last read follows the commit. Each read takes the checkpoint first, then the entities
+ * and the dead letters.
  */
-export function stateStoreContract(name: string, makeStore: () => Promise<StoreFixture>, options: { durable?: boolean } = {}): void {
-  describe(`StateStore contract: ${name}`, () => {
+async function readsDuringCommit(store: StateStore): Promise<Array<{ checkpoint: string; states: string[]; letters: string[] }>> {
+  await store.commit(generation('1'));
+  let committed = false;
+  const pending = store.commit(generation('2')).finally(() => (committed = true));
+  const reads: Array<{ checkpoint: string; states: string[]; letters: string[] }> = [];
+  for (;;) {
+    const last = committed;
+    const checkpoint = (await store.checkpoint('c'))!.frontier['orders/0']!;
+    const states = (await store.getMany<string>('ns', generationKeys)).map((r) => r!.state);
+    const letters = (await store.deadLetters('c')).map((l) => l.seq);
+    reads.push({ checkpoint, states, letters });
+    if (last) break;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await pending;
+  return reads;
+}
+
+export function stateStoreContract(name: string, setup: StoreSetup, capabilities: StoreCapabilities): void {
+  const claims = Object.entries(capabilities)
+    .map(([flag, claimed]) => `${claimed ? '' : 'no '}${flag}`)
+    .join(', ');
+  describe(`StateStore contract: ${name} (${claims})`, () => {
     let fixture: StoreFixture;
     let store: StateStore;
     beforeEach(async () => {
-      fixture = await makeStore();
+      fixture = await setup();
       store = fixture.store;
     });
     afterEach(async () => {
@@ -146,47 +203,73 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreF
       expect((await store.deadLetters('d')).map((l) => l.seq)).toEqual(['1']);
     });
 
-    it('writes nothing of a commit that fails', async () => {
+    it("never leaves a failed commit's checkpoint, nor an entity of it without its dead letters", async () => {
       await store.commit(commitOf('c', [{ namespace: 'ns', key: 'a', record: record('before') }], checkpointOf('1')));
-      const failing = commitOf('c', [
+      // The value that cannot be stored comes last among the entities, then among the dead letters.
+      const badEntity = commitOf('c', [
         { namespace: 'ns', key: 'a', record: record('after') },
-        { namespace: 'ns', key: 'b', record: record(Symbol('cannot be stored')) },
-      ], checkpointOf('2'), [letter('c', 'orders/0', '2')]);
-      await expect(store.commit(failing)).rejects.toThrow();
-      expect(text(await store.get('ns', 'a'))).toBe(text(record('before')));
-      expect(await store.get('ns', 'b')).toBeUndefined();
+        { namespace: 'ns', key: 'b', record: record('after') },
+        { namespace: 'ns', key: 'c', record: record(Symbol('cannot be stored')) },
+      ], checkpointOf('2'), [letter('c', 'orders/0', '2'), letter('c', 'orders/0', '3')]);
+      await expect(store.commit(badEntity)).rejects.toThrow();
       expect(text(await store.checkpoint('c'))).toBe(text(checkpointOf('1')));
-      expect(await store.deadLetters('c')).toEqual([]);
+      const entitiesWritten = (await store.get('ns', 'a'))!.state === 'after' || (await store.get('ns', 'b')) !== undefined;
+      if (entitiesWritten) expect((await store.deadLetters('c')).map((l) => l.seq)).toEqual(['2', '3']);
+
+      const badLetter = commitOf('c', [{ namespace: 'ns', key: 'd', record: record('after') }], checkpointOf('4'), [
+        letter('c', 'orders/1', '4'),
+        unstorableLetter('c', 'orders/1', '5'),
+      ]);
+      await expect(store.commit(badLetter)).rejects.toThrow();
+      expect(text(await store.checkpoint('c'))).toBe(text(checkpointOf('1')));
+      expect(await store.get('ns', 'd')).toBeUndefined();
     });
 
-    it('lets readers see a commit whole or not at all', async () => {
-      const keys = Array.from({ length: 300 }, (_, i) => `k${i}`);
-      const commit = (generation: string): StateCommit =>
-        commitOf('c', keys.map((key) => ({ namespace: 'ns', key, record: record(generation, 'orders/0', generation) })), checkpointOf(generation));
-      await store.commit(commit('1'));
-      let done = false;
-      const pending = store.commit(commit('2')).finally(() => {
-        done = true;
+    it("shows a reader that sees a commit's checkpoint every entity and dead letter of it", async () => {
+      const reads = await readsDuringCommit(store);
+      for (const { checkpoint, states, letters } of reads) {
+        if (checkpoint !== '2') continue;
+        expect(new Set(states)).toEqual(new Set(['2']));
+        expect(letters).toContain('2');
+      }
+      expect(reads[reads.length - 1]!.checkpoint).toBe('2');
+    });
+
+    if (capabilities.atomicCommit) {
+      it('writes nothing of a commit that fails', async () => {
+        await store.commit(commitOf('c', [{ namespace: 'ns', key: 'a', record: record('before') }], checkpointOf('1')));
+        const failing = commitOf('c', [
+          { namespace: 'ns', key: 'a', record: record('after') },
+          { namespace: 'ns', key: 'b', record: record(Symbol('cannot be stored')) },
+        ], checkpointOf('2'), [letter('c', 'orders/0', '2')]);
+        await expect(store.commit(failing)).rejects.toThrow();
+        const lettered = commitOf('c', [{ namespace: 'ns', key: 'a', record: record('after') }], checkpointOf('3'), [
+          letter('c', 'orders/0', '3'),
+          unstorableLetter('c', 'orders/0', '4'),
+        ]);
+        await expect(store.commit(lettered)).rejects.toThrow();
+        expect(text(await store.get('ns', 'a'))).toBe(text(record('before')));
+        expect(await store.get('ns', 'b')).toBeUndefined();
+        expect(text(await store.checkpoint('c'))).toBe(text(checkpointOf('1')));
+        expect(await store.deadLetters('c')).toEqual([]);
       });
-      // Each read shows one generation whole, and once a reader saw the new one, no later
-      // read shows the old one.
-      const seen: string[] = [];
-      do {
-        const records = await store.getMany<string>('ns', keys);
-        expect(new Set(records.map((r) => r!.state)).size).toBe(1);
-        seen.push(records[0]!.state);
-        seen.push((await store.checkpoint('c'))!.frontier['orders/0']!);
-        await new Promise((resolve) => setImmediate(resolve));
-      } while (!done);
-      expect(seen.join('')).toMatch(/^1*2*$/);
-      await pending;
-      const after = await store.getMany<string>('ns', keys);
-      expect(new Set(after.map((r) => r!.state))).toEqual(new Set(['2']));
-    });
 
-    if (options.durable) {
+      it('lets readers see a commit whole or not at all', async () => {
+        const reads = await readsDuringCommit(store);
+        // Each read shows one generation whole, and once a reader saw the new one, no later
+        // read shows the old one (the number of dead letters is the generation too).
+        const seen = reads.flatMap(({ checkpoint, states, letters }) => {
+          expect(new Set(states).size).toBe(1);
+          expect([['1'], ['1', '2']]).toContainEqual(letters);
+          return [checkpoint, states[0], String(letters.length)];
+        });
+        expect(seen.join('')).toMatch(/^1*2+$/);
+      });
+    }
+
+    if (capabilities.durable) {
       it('keeps everything committed across a reopen', async () => {
-        if (!fixture.reopen) throw new Error(`${name} is durable but its fixture cannot reopen`);
+        if (!fixture.reopen) throw new Error(`${name} claims durable, but its setup gives no reopen`);
         const hostile = dict<number>();
         hostile['__proto__'] = 7;
         await store.commit(commitOf('c', [
