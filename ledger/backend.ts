@@ -18,15 +18,42 @@ export interface LedgerCapabilities {
   readonly identityDedup: boolean;
   /**
    * A reader opened in another thread learns of appends only when the writer's side hands
-   * it the durable head (it is then a HeadFollower); otherwise it waits for appends itself.
+   * it the durable head (the writer is then a DurablePublisher, the reader a HeadFollower);
+   * otherwise it waits for appends itself.
    */
   readonly readerFollowsWriter: boolean;
 }
 
+/**
+ * Consecutive records of one shard that a commit made durable, in the ledger's stored form:
+ * a reader that follows the writer may take them instead of reading them back.
+ */
+export interface DurableBlock {
+  position: string;
+  /** The seq of its last record; it holds `count` records up to it. */
+  lastSeq: string;
+  count: number;
+  bytes: Uint8Array;
+}
+
+/** The writer's side of LedgerCapabilities.readerFollowsWriter. */
+export interface DurablePublisher {
+  /**
+   * Calls `listener` as each commit lands, before its appends resolve, with the durable
+   * head and the blocks the commit wrote; returns the unsubscribe function. The listener
+   * must not throw.
+   */
+  onDurable(listener: (head: Frontier, blocks: readonly DurableBlock[]) => void): () => void;
+}
+
 /** A reader that learns of appends from the writer's side (LedgerCapabilities.readerFollowsWriter). */
 export interface HeadFollower {
-  /** Takes in the writer's durable head, waking the reader's waiters of shards that grew. */
-  refresh(head: Frontier): void;
+  /**
+   * Takes in the writer's durable head, waking the reader's waiters of shards that grew.
+   * `blocks` (any of those published since the last refresh, or none) are records the
+   * reader may then read without reading them back from storage.
+   */
+  refresh(head: Frontier, blocks?: readonly DurableBlock[]): void;
 }
 
 /**
@@ -37,7 +64,7 @@ export interface HeadFollower {
 export interface LedgerBackend<Config = unknown> {
   readonly capabilities: LedgerCapabilities;
   /** Opens the ledger to append to and read; `streams` is the layout a new ledger gets. */
-  open(config: Config, layout: { streams: readonly StreamSpec[]; route: StreamRouter }): Promise<Ledger>;
+  open(config: Config, layout: { streams: readonly StreamSpec[]; route: StreamRouter }): Promise<Ledger & Partial<DurablePublisher>>;
   /** Opens a reader of the ledger that another thread or process appends to. */
   openReader(config: Config, route: StreamRouter): Promise<Ledger & Partial<HeadFollower>>;
 }

@@ -4,6 +4,7 @@ import { FoldlineError } from '../base/errors.js';
 import { compareSeq, frontier, mergeFrontiers, parsePositionKey, positionKey, isSeq, type Frontier } from '../crdt/index.js';
 import { digestOf, planAppend, receiptsOf, type PlannedAppend, type StoredIdentity } from './appendPlan.js';
 import { AppendSignal } from './appendSignal.js';
+import type { DurableBlock, DurablePublisher, HeadFollower } from './backend.js';
 import { lockDirectory } from './dirLock.js';
 import { decodeBlock, encodeBlock, joinBlock } from './recordBlock.js';
 import type { AppendResult, CloudEvent, Ledger, LedgerRecord, Receipt, StreamRouter, StreamSpec } from './types.js';
@@ -28,6 +29,8 @@ const blockFormat = 'json';
 const maxBlockEvents = 1000;
 /** Longer identities are keyed by their hash: LMDB keys hold at most 1978 bytes. */
 const maxIdentityKeyLength = 400;
+/** Blocks a reader keeps per shard of those the writer handed it (see `refresh`): a shard it does not read costs no more. */
+const maxHandedBlocks = 64;
 
 type NewRecord = Extract<PlannedAppend, { kind: 'new' }>;
 
@@ -46,9 +49,17 @@ interface PendingRecord {
   index: number;
 }
 
+/** A block the writer handed a reader (see `refresh`), decoded when first read. */
+interface HandedBlock {
+  firstSeq: number;
+  lastSeq: number;
+  bytes: Uint8Array;
+  events?: CloudEvent[];
+}
+
 /** The appends that share one LMDB transaction. */
 class CommitGroup {
-  readonly blocks: Array<[BlockKey, Buffer]> = [];
+  readonly blocks: Array<{ key: BlockKey; bytes: Buffer; count: number }> = [];
   readonly identities: Array<[identity: string, record: PendingRecord]> = [];
   /** The last seq each shard gets in this group. */
   readonly lastSeqs = new Map<string, number>();
@@ -97,7 +108,7 @@ class CommitGroup {
  * events read may be shared with other readers (as the memory ledger's are): callers must
  * not mutate them.
  */
-export class EmbeddedLedger implements Ledger {
+export class EmbeddedLedger implements Ledger, DurablePublisher, HeadFollower {
   readonly streams: readonly StreamSpec[];
   private readonly shardCounts: Map<string, number>;
   private readonly assigned = new Map<string, number>();
@@ -109,6 +120,11 @@ export class EmbeddedLedger implements Ledger {
    */
   private readonly recentBlocks = new Map<string, { lastSeq: number; events: CloudEvent[] }>();
   private readonly signal = new AppendSignal();
+  private readonly durableListeners = new Set<(head: Frontier, blocks: readonly DurableBlock[]) => void>();
+  /** A reader's blocks handed by the writer, per shard, consecutive, not read past yet. */
+  private readonly handed = new Map<string, HandedBlock[]>();
+  /** A reader's read snapshot may predate its durable head. */
+  private snapshotBehind = false;
   private accumulating = new CommitGroup();
   private committing: Promise<void> | null = null;
   private failure: FoldlineError | null = null;
@@ -222,6 +238,12 @@ export class EmbeddedLedger implements Ledger {
     // of idle shards pay for a range scan). Seqs are counters far below 2^53.
     const last = this.durable.get(position) ?? 0;
     if (!Number.isSafeInteger(first) || first > last || limit <= 0) return records;
+    if (this.readHanded(stream, shard, position, first, Math.min(last, first + limit - 1), records)) return records;
+    if (this.snapshotBehind) {
+      // lmdb-js keeps a read snapshot until its next timer tick: read the writer's records now.
+      this.root.resetReadTxn();
+      this.snapshotBehind = false;
+    }
     // Blocks are keyed by their last seq, and a commit's last block ends at the durable seq.
     for (const { key, value } of this.records.getRange({ start: [position, first], end: [position, last + 1] })) {
       const events = this.blockEvents(position, key[1], value);
@@ -246,17 +268,58 @@ export class EmbeddedLedger implements Ledger {
     }
   }
 
-  /** A reader's catch-up with the writer: takes in its durable `head`, waking the waiters of shards that grew. */
-  refresh(head: Frontier): void {
+  onDurable(listener: (head: Frontier, blocks: readonly DurableBlock[]) => void): () => void {
+    this.durableListeners.add(listener);
+    return () => this.durableListeners.delete(listener);
+  }
+
+  /**
+   * A reader's catch-up with the writer: takes in its durable `head`, waking the waiters of
+   * shards that grew, and keeps the `blocks` handed with it to read them from memory.
+   */
+  refresh(head: Frontier, blocks: readonly DurableBlock[] = []): void {
     if (this.closing) return;
-    // lmdb-js keeps a read snapshot until its next timer tick: read the writer's records now.
-    this.root.resetReadTxn();
+    for (const block of blocks) this.keepHanded(block);
     for (const position of this.assigned.keys()) {
       const last = Number(head[position] ?? 0);
       if (last <= (this.durable.get(position) ?? 0)) continue;
       this.durable.set(position, last);
+      this.snapshotBehind = true;
       this.signal.notify(parsePositionKey(position).stream);
     }
+  }
+
+  private keepHanded({ position, lastSeq, count, bytes }: DurableBlock): void {
+    if (!this.assigned.has(position)) return;
+    const block: HandedBlock = { firstSeq: Number(lastSeq) - count + 1, lastSeq: Number(lastSeq), bytes };
+    const blocks = this.handed.get(position);
+    // Only a run of consecutive records serves reads: a gap (a block not handed) starts a new one.
+    if (!blocks || blocks[blocks.length - 1]!.lastSeq + 1 !== block.firstSeq) this.handed.set(position, [block]);
+    else if (blocks.push(block) > maxHandedBlocks) blocks.shift();
+  }
+
+  /**
+   * Records `first` to `end` of a shard from the blocks handed by the writer, into
+   * `records`; false (and `records` untouched) unless they hold every one of them.
+   */
+  private readHanded(stream: string, shard: number, position: string, first: number, end: number, records: LedgerRecord[]): boolean {
+    const blocks = this.handed.get(position);
+    if (!blocks) return false;
+    // Blocks read past are done with: reads move forward.
+    while (blocks.length > 0 && blocks[0]!.lastSeq < first) blocks.shift();
+    if (blocks.length === 0) {
+      this.handed.delete(position);
+      return false;
+    }
+    if (blocks[0]!.firstSeq > first || blocks[blocks.length - 1]!.lastSeq < end) return false;
+    for (const block of blocks) {
+      if (block.firstSeq > end) break;
+      const events = (block.events ??= decodeBlock(block.bytes));
+      for (let seq = Math.max(first, block.firstSeq); seq <= Math.min(end, block.lastSeq); seq++) {
+        records.push({ stream, shard, seq: String(seq), event: events[seq - block.firstSeq]! });
+      }
+    }
+    return true;
   }
 
   close(): Promise<void> {
@@ -299,7 +362,7 @@ export class EmbeddedLedger implements Ledger {
       const last = first + records.length - 1;
       this.assigned.set(position, last);
       group.lastSeqs.set(position, last);
-      group.blocks.push([[position, last], block.bytes]);
+      group.blocks.push({ key: [position, last], bytes: block.bytes, count: records.length });
       records.forEach(({ at, entry }, index) => {
         const record: PendingRecord = { stream: entry.stream, shard: entry.shard, seq: first + index, block, index };
         this.pending.set(entry.identity, record);
@@ -335,12 +398,16 @@ export class EmbeddedLedger implements Ledger {
     for (const [position, last] of group.lastSeqs) this.durable.set(position, last);
     for (const [identity] of group.identities) this.pending.delete(identity);
     group.head = this.durableHead();
+    if (this.durableListeners.size > 0) {
+      const blocks = group.blocks.map(({ key: [position, last], bytes, count }): DurableBlock => ({ position, lastSeq: String(last), count, bytes }));
+      for (const listener of this.durableListeners) listener(group.head, blocks);
+    }
     group.resolve();
     for (const position of group.lastSeqs.keys()) this.signal.notify(parsePositionKey(position).stream);
   }
 
-  private write(blocks: Array<[BlockKey, Buffer]>, identities: CommitGroup['identities']): void {
-    for (const [key, bytes] of blocks) void this.records.put(key, bytes);
+  private write(blocks: CommitGroup['blocks'], identities: CommitGroup['identities']): void {
+    for (const { key, bytes } of blocks) void this.records.put(key, bytes);
     for (const [identity, { stream, shard, seq }] of identities) void this.identities.put(identityKey(identity), `${shard} ${seq} ${stream}`);
   }
 

@@ -36,6 +36,7 @@ export function joinBlock(texts: readonly Uint8Array[]): Buffer {
   return block;
 }
 
-export function decodeBlock(block: string | Buffer): CloudEvent[] {
-  return JSON.parse(typeof block === 'string' ? block : block.toString('utf8')) as CloudEvent[];
+export function decodeBlock(block: string | Uint8Array): CloudEvent[] {
+  const text = typeof block === 'string' ? block : Buffer.from(block.buffer, block.byteOffset, block.byteLength).toString('utf8');
+  return JSON.parse(text) as CloudEvent[];
 }

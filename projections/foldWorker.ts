@@ -4,6 +4,7 @@ import { Gauge, type Registry } from 'prom-client';
 import { FoldlineError } from '../base/errors.js';
 import { pairKey } from '../base/pairKey.js';
 import { decodeState, frontier, frontierCovers, frontiersEqual, mergeFrontiers, positionKey, type Frontier } from '../crdt/index.js';
+import type { DurablePublisher } from '../ledger/backend.js';
 import type { Ledger } from '../ledger/types.js';
 import type { FoldWorkerData, FromWorker, ToWorker } from './foldWorkerProtocol.js';
 import type { EntityChange, FoldedBatch } from './runtime.js';
@@ -15,10 +16,11 @@ export interface FoldWorkerOptions extends Omit<FoldWorkerData, 'logLevel' | 're
   /** Folded batches that may wait for this thread to take them in; default 4. */
   reportsInFlight?: number;
   /** The ledger the worker reads, as this thread writes it. */
-  ledger: Ledger;
+  ledger: Ledger & Partial<DurablePublisher>;
   /**
    * The worker's reader learns of appends only from this thread (LedgerCapabilities
-   * readerFollowsWriter): this thread then hands it each new durable head.
+   * readerFollowsWriter): this thread then hands it each new durable head, with the blocks
+   * of small appends, as the ledger tells of them (`onDurable`).
    */
   readerFollowsWriter: boolean;
   /** The worker's store, opened in this thread for reads. */
@@ -62,7 +64,9 @@ export class FoldWorker {
   private readonly frontierWaiters = new Set<() => void>();
   private readonly metricsRequests = new Map<number, (text: string) => void>();
   private nextRequest = 0;
-  private readonly watching = new AbortController();
+  /** Stopping on purpose: the worker's exit is then no failure to report. */
+  private stopping = false;
+  private readonly unwatchAppends: () => void;
   private failure: Error | undefined;
   private readonly exited: Promise<void>;
   /** The ledger's durable head, published to a worker whose reader follows this thread's appends. */
@@ -81,6 +85,10 @@ export class FoldWorker {
     }
     const positions = options.ledger.streams.flatMap(({ name, shards }) => Array.from({ length: shards }, (_, shard) => positionKey(name, shard)));
     this.head = readerFollowsWriter ? new SharedHead(positions) : undefined;
+    const head = this.head;
+    if (head && !options.ledger.onDurable) throw new FoldlineError('invalid_option', 'a ledger whose reader follows the writer must tell of its durable heads (onDurable)');
+    // Told as each commit lands: the worker wakes with the blocks in hand, reading nothing back.
+    this.unwatchAppends = head ? options.ledger.onDurable!((durable, blocks) => head.publish(durable, blocks)) : () => {};
     const workerData: FoldWorkerData = {
       ...data,
       logLevel: logger.level,
@@ -107,7 +115,6 @@ export class FoldWorker {
     this.worker.on('error', (error) => this.fail(error));
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.once('exit', (code) => this.fail(new FoldlineError('fold_worker_exited', `the fold worker exited with code ${code}`)));
-    if (this.head) void this.watchAppends(this.head);
   }
 
   /** Resolves once the worker has loaded and reported what the store holds; rejects if it failed first. */
@@ -170,7 +177,8 @@ export class FoldWorker {
 
   /** Lets the batch in progress commit, then ends the worker. */
   async stop(): Promise<void> {
-    this.watching.abort();
+    this.unwatchAppends();
+    this.stopping = true;
     if (!this.failure) this.send({ type: 'stop' });
     await this.exited;
   }
@@ -281,37 +289,19 @@ export class FoldWorker {
     this.interest.set(id, watch);
   }
 
-  /** Tells the worker of new records: one notice per wake, with the durable head. */
-  private async watchAppends(head: SharedHead): Promise<void> {
-    const { ledger } = this.options;
-    const streams = ledger.streams.map((spec) => spec.name);
-    const signal = this.watching.signal;
-    let seen: Frontier = frontier();
-    while (!signal.aborted) {
-      await ledger.waitForAppend(streams, seen, signal);
-      if (signal.aborted) return;
-      const current = await ledger.head();
-      // Woken with nothing new: the ledger closed.
-      if (frontiersEqual(current, seen)) return;
-      seen = current;
-      head.publish(current);
-    }
-  }
-
   private send(message: ToWorker): void {
     if (!this.failure) this.worker.postMessage(message);
   }
 
   private fail(error: Error): void {
     if (this.failure) return;
-    const stopping = this.watching.signal.aborted;
     this.failure = error;
-    this.watching.abort();
+    this.unwatchAppends();
     for (const wake of this.frontierWaiters) wake();
     for (const resolve of this.metricsRequests.values()) resolve('');
     for (const reads of this.reads.values()) for (const { reject } of reads) reject(error);
     this.reads.clear();
-    if (!stopping) {
+    if (!this.stopping) {
       this.options.logger.fatal({ err: error }, 'the fold worker failed');
       this.options.onFatal(error);
     }

@@ -96,7 +96,10 @@ port.on('message', (message: ToWorker) => {
   }
 });
 
-/** A reader that follows the writer: each durable head the serving thread publishes is the reader's to read up to. */
+/**
+ * A reader that follows the writer: each durable head the serving thread publishes is the
+ * reader's to read up to, and the blocks published with it its to read without reading them back.
+ */
 const head = data.head && new SharedHead(data.head.positions, data.head.buffer);
 let stopping = false;
 if (head) {
@@ -107,7 +110,7 @@ if (head) {
     while (!stopping) {
       const next = await head.next(seen);
       seen = next.generation;
-      if (!stopping) follow(next.head);
+      if (!stopping) follow(next.head, next.blocks);
     }
   })();
 }

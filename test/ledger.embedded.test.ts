@@ -1,4 +1,5 @@
 import { open as lmdbOpen } from 'lmdb';
+import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,8 +7,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FoldlineError } from '../base/errors.js';
 import { ledgerBackend } from '../ledger/embeddedBackend.js';
+import type { DurableBlock } from '../ledger/backend.js';
 import { EmbeddedLedger, type EmbeddedLedgerOptions } from '../ledger/embeddedLedger.js';
-import type { CloudEvent } from '../ledger/types.js';
+import type { CloudEvent, LedgerRecord } from '../ledger/types.js';
 import { ledgerContract } from './contract/ledger.contract.js';
 
 ledgerContract(
@@ -127,5 +129,64 @@ describe('EmbeddedLedger', () => {
   it('refuses a position that is not a sequence number', async () => {
     const ledger = await openLedger();
     expect(await codeOf(ledger.read('orders', 0, '01'))).toBe('bad_position');
+  });
+
+  it('reads the blocks the writer handed from memory, not from its storage', async () => {
+    const writer = await openLedger();
+    const reader = await EmbeddedLedger.openReader({ path, route });
+    open.push(reader);
+    const { receipts, head } = await writer.append([event('handed-1', 'one'), event('handed-2', 'one')]);
+    const { shard, seq } = receipts[1]!;
+    // A block that differs from what was stored: only a read from memory returns it.
+    const handed = [event('from-memory-1', 'one'), event('from-memory-2', 'one')];
+    reader.refresh(head, [{ position: `orders/${shard}`, lastSeq: seq, count: 2, bytes: Buffer.from(JSON.stringify(handed)) }]);
+    expect((await reader.read('orders', shard, null)).map((r) => r.event.id)).toEqual(['from-memory-1', 'from-memory-2']);
+    // Past what was handed (a block it was not given), it reads its storage.
+    const later = await writer.append([event('stored', 'one')]);
+    reader.refresh(later.head);
+    expect((await reader.read('orders', shard, seq)).map((r) => r.event.id)).toEqual(['stored']);
+  });
+
+  it('reads the same records whichever of the blocks the writer hands it, in pages of any size', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ subjects: fc.array(fc.constantFrom('a', 'b', 'c'), { minLength: 1, maxLength: 4 }), handed: fc.boolean(), page: fc.integer({ min: 0, max: 5 }) }), { minLength: 1, maxLength: 8 }),
+        async (commits) => {
+          const dir = await mkdtemp(join(tmpdir(), 'foldline-ledger-handed-'));
+          const writer = await EmbeddedLedger.open({ path: dir, streams, route });
+          const reader = await EmbeddedLedger.openReader({ path: dir, route });
+          try {
+            const told: Array<{ blocks: readonly DurableBlock[] }> = [];
+            writer.onDurable((_head, blocks) => told.push({ blocks }));
+            const read: LedgerRecord[][] = [[], []];
+            const readPage = async (shard: number, page: number): Promise<void> => {
+              const after = read[shard]!.at(-1)?.seq ?? null;
+              const got = await reader.read('orders', shard, after, page);
+              expect(got).toEqual(await writer.read('orders', shard, after, page));
+              read[shard]!.push(...got);
+            };
+            let serial = 0;
+            for (const { subjects, handed, page } of commits) {
+              const { head } = await writer.append(subjects.map((subject) => event(`p${++serial}`, subject)));
+              reader.refresh(head, handed ? told.at(-1)!.blocks : []);
+              // A page of 0: the reader lags this time.
+              if (page > 0) for (const shard of [0, 1]) await readPage(shard, page);
+            }
+            for (const shard of [0, 1]) {
+              for (let before = -1; before !== read[shard]!.length; ) {
+                before = read[shard]!.length;
+                await readPage(shard, 3);
+              }
+              expect(read[shard]).toEqual(await writer.read('orders', shard, null, 1000));
+            }
+          } finally {
+            await reader.close();
+            await writer.close();
+            await rm(dir, { recursive: true, force: true });
+          }
+        },
+      ),
+      { numRuns: 30 },
+    );
   });
 });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FoldlineError } from '../../base/errors.js';
 import { canonicalJson, compareSeq, frontierCovers, positionKey, type Frontier } from '../../crdt/index.js';
-import type { HeadFollower, LedgerCapabilities } from '../../ledger/backend.js';
+import type { DurableBlock, DurablePublisher, HeadFollower, LedgerCapabilities } from '../../ledger/backend.js';
 import { shardOf } from '../../ledger/shards.js';
 import { decodeToken, encodeToken, mergeTokens } from '../../ledger/token.js';
 import type { CloudEvent, Ledger, LedgerRecord, Receipt, StreamRouter, StreamSpec } from '../../ledger/types.js';
@@ -597,6 +597,25 @@ export function ledgerContract(name: string, setup: LedgerSetup, capabilities: L
         reader.refresh(second.head);
         expect((await reader.read('alpha', shard, null)).map((r) => r.seq)).toEqual([first, second].flatMap(({ receipts }) => receipts.map((r) => r.seq)));
         expect({ ...(await reader.head()) }).toEqual({ ...second.head });
+      });
+
+      it('tells of each commit with its head and the blocks it wrote, which a reader reads as it would have read them back', async () => {
+        const opened = await openLedger();
+        const writer = opened.ledger as Ledger & Partial<DurablePublisher>;
+        if (!writer.onDurable) throw new Error(`${name} claims readerFollowsWriter, but its ledger has no onDurable`);
+        const reader = await openReader(opened);
+        const told: Array<{ head: Frontier; blocks: DurableBlock[] }> = [];
+        const unsubscribe = writer.onDurable((head, blocks) => told.push({ head: { ...head }, blocks: [...blocks] }));
+        const first = await writer.append([event('alpha', 'told-1'), event('beta', 'told-2'), event('alpha', 'told-1')]);
+        const second = await writer.append([event('alpha', 'told-3')]);
+        unsubscribe();
+        await writer.append([event('alpha', 'untold')]);
+        expect(told.map(({ head }) => head)).toEqual([{ ...first.head }, { ...second.head }]);
+        expect(told.map(({ blocks }) => blocks.reduce((records, block) => records + block.count, 0))).toEqual([3, 1]);
+        for (const { head, blocks } of told) reader.refresh!(head, blocks);
+        const untold = await readEverything(writer);
+        const toldSeqs = new Set([first, second].flatMap(({ receipts }) => receipts.map((r) => `${r.stream}/${r.shard}/${r.seq}`)));
+        expect(await readEverything(reader)).toEqual(untold.filter((r) => toldSeqs.has(`${r.stream}/${r.shard}/${r.seq}`)));
       });
     } else {
       it('shows a reader appends by itself, waking its waiters', async () => {
