@@ -132,6 +132,8 @@ export class ProjectionRuntime {
   /** Batches and commits run one at a time, whoever asks (the tail loop, runUntil). */
   private batchLock: Promise<unknown> = Promise.resolve();
   private tail: { loop: Promise<void>; stop: AbortController } | undefined;
+  /** The last batch read every shard up to the head it saw: another now would most likely find nothing. */
+  private readToHead = false;
 
   constructor(options: ProjectionRuntimeOptions) {
     this.consumer = options.consumer;
@@ -248,7 +250,9 @@ export class ProjectionRuntime {
   private async tailLoop(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       const progressed = await this.retrying(() => this.runBatch(), signal);
-      if (progressed !== false) continue;
+      // A batch short of the head goes on at once; one that reached it waits for the next
+      // append (which returns at once if one came meanwhile) rather than reading nothing.
+      if (progressed === undefined || (progressed && !this.readToHead)) continue;
       // Caught up: the open window waits for more batches until it is due, not longer.
       const due = this.window && this.window.opened + this.commitIntervalMs - performance.now();
       if (due === undefined) await this.waitForAppend(signal);
@@ -285,6 +289,7 @@ export class ProjectionRuntime {
       const due = this.shards.filter(({ position }) => head[position] !== undefined && !frontierHas(progress.frontier, position, head[position]));
       if (due.length === 0) return false;
       const reads = await Promise.all(due.map(({ stream, shard, position }) => this.ledger.read(stream, shard, progress.frontier[position] ?? null, this.batchSize)));
+      this.readToHead = reads.every((read, i) => read.at(-1)?.seq === head[due[i]!.position]);
       const records = reads.flat();
       if (records.length === 0) return false;
       const window = (this.window ??= { fold: this.openWindow(), opened: started });
