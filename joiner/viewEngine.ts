@@ -181,10 +181,13 @@ export class ViewEngine {
     const json = JSON.stringify(value) ?? 'null';
     let entry = this.kept.get(id);
     if (entry) {
-      this.unindex(id, entry.dependencies);
+      // Most recomputations read what the last one did: the index then stays as it is.
+      if (!sameMembers(entry.dependencies, dependencies)) {
+        this.unindex(id, entry.dependencies);
+        this.index(id, dependencies);
+      }
       const changed = entry.json !== json;
       Object.assign(entry, { value, json, dependencies, frontier, dirty });
-      this.index(id, dependencies);
       if (changed) this.publish(entry);
     } else {
       entry = { view, key, value, json, frontier, dependencies, dirty, listeners: new Set() };
@@ -257,3 +260,8 @@ export class ViewEngine {
   }
 }
 
+function sameMembers(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const member of b) if (!a.has(member)) return false;
+  return true;
+}
