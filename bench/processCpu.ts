@@ -1,26 +1,20 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { statCpu, type CpuTimes } from '../base/threadCpu.js';
 
-/** Clock ticks per second of /proc's CPU times: 100 on every Linux this runs on (USER_HZ). */
-const ticksPerSecond = 100;
-
-/** CPU seconds spent in user space and in the kernel. */
-export interface CpuTimes {
-  user: number;
-  system: number;
-}
+export type { CpuTimes };
 
 /**
  * CPU seconds another process has used so far, every thread of it (user and system), or
  * undefined where /proc cannot tell (not Linux).
  */
 export function processCpuSeconds(pid: number | undefined): number | undefined {
-  const times = pid === undefined ? undefined : statTimes(`/proc/${pid}/stat`);
+  const times = pid === undefined ? undefined : statCpu(`/proc/${pid}/stat`);
   return times && times.user + times.system;
 }
 
 /** User and system CPU seconds of a process, every thread of it; undefined where /proc cannot tell. */
 export function processCpu(pid: number): CpuTimes | undefined {
-  return statTimes(`/proc/${pid}/stat`);
+  return statCpu(`/proc/${pid}/stat`);
 }
 
 /** User and system CPU seconds of each live thread of a process, by thread id (empty where /proc cannot tell). */
@@ -33,7 +27,7 @@ export function threadsCpu(pid: number): Map<number, CpuTimes> {
     return threads;
   }
   for (const tid of tids) {
-    const times = statTimes(`/proc/${pid}/task/${tid}/stat`);
+    const times = statCpu(`/proc/${pid}/task/${tid}/stat`);
     if (times) threads.set(Number(tid), times);
   }
   return threads;
@@ -44,17 +38,6 @@ export function residentBytes(pid: number): number | undefined {
   try {
     const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function statTimes(path: string): CpuTimes | undefined {
-  try {
-    // Fields after the command, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
-    const text = readFileSync(path, 'utf8');
-    const fields = text.slice(text.lastIndexOf(') ') + 2).split(' ');
-    return { user: Number(fields[11]) / ticksPerSecond, system: Number(fields[12]) / ticksPerSecond };
   } catch {
     return undefined;
   }

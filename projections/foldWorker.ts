@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { FoldlineError } from '../base/errors.js';
 import { pairKey } from '../base/pairKey.js';
+import { currentThreadId, threadCpu } from '../base/threadCpu.js';
 import { decodeState, frontier, frontierCovers, frontiersEqual, mergeFrontiers, positionKey, type Frontier } from '../crdt/index.js';
 import type { DurablePublisher } from '../ledger/backend.js';
 import type { Ledger } from '../ledger/types.js';
@@ -71,6 +72,8 @@ export class FoldWorker {
   private readonly exited: Promise<void>;
   /** The ledger's durable head, published to a worker whose reader follows this thread's appends. */
   private readonly head: SharedHead | undefined;
+  /** The worker's kernel thread id, once it told it. */
+  private workerThread: number | undefined;
   /** Shared with the worker: batches reported, batches taken in (see FoldWorkerData). */
   private readonly reportCounts = new Int32Array(new SharedArrayBuffer(8));
   private started!: () => void;
@@ -101,6 +104,23 @@ export class FoldWorker {
       resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb ?? 64 },
     });
     if (registry) {
+      // Which of the two threads is busy: both are in the process's CPU time.
+      const serving = currentThreadId();
+      const workerThread = (): number | undefined => this.workerThread;
+      new Gauge({
+        name: 'foldline_thread_cpu_seconds',
+        help: 'CPU time of the serving thread and of the fold worker thread so far, by mode (user, system)',
+        labelNames: ['thread', 'mode'],
+        registers: [registry],
+        collect() {
+          for (const [thread, tid] of [['serving', serving], ['fold-worker', workerThread()]] as const) {
+            const times = tid === undefined ? undefined : threadCpu(tid);
+            if (!times) continue;
+            this.set({ thread, mode: 'user' }, times.user);
+            this.set({ thread, mode: 'system' }, times.system);
+          }
+        },
+      });
       const reportsWaiting = (): number => this.reportsWaiting();
       new Gauge({
         name: 'foldline_fold_worker_reports_waiting',
@@ -229,6 +249,9 @@ export class FoldWorker {
       case 'metrics':
         this.metricsRequests.get(message.id)?.(message.text);
         this.metricsRequests.delete(message.id);
+        return;
+      case 'thread':
+        this.workerThread = message.id;
         return;
     }
   }

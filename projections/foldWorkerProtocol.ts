@@ -67,4 +67,6 @@ export type FromWorker =
   | { type: 'stored'; batch: number; frontier: Frontier }
   /** The answer to a `read`: each entity's record or null (it has no state), or why it failed. */
   | { type: 'records'; request: number; records?: Array<Uint8Array | null>; error?: string }
-  | { type: 'metrics'; id: number; text: string };
+  | { type: 'metrics'; id: number; text: string }
+  /** The worker's kernel thread id, once at start (where the platform has one): its CPU time is read by it. */
+  | { type: 'thread'; id: number };

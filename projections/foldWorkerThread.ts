@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { pairKey } from '../base/pairKey.js';
+import { currentThreadId } from '../base/threadCpu.js';
 import { encodeState } from '../crdt/index.js';
 import { loadLedgerBackend, loadStoreBackend } from './backendModules.js';
 import type { FoldTopology, FoldWorkerData, FromWorker, ToWorker } from './foldWorkerProtocol.js';
@@ -115,6 +116,8 @@ if (head) {
   })();
 }
 
+const thread = currentThreadId();
+if (thread !== undefined) post({ type: 'thread', id: thread });
 // What the store already holds counts as folded from the start, before any new batch.
 post({ type: 'stored', batch: 0, frontier: (await store.checkpoint(data.consumer))?.frontier ?? {} });
 runtime.start();

@@ -103,6 +103,12 @@ describe('metrics', () => {
     expect(text).toMatch(/^foldline_projection_records_total\{consumer="retail-views"\} [1-9]/m);
     expect(text).toMatch(/^foldline_projection_lag\{consumer="retail-views"\} 0$/m);
     expect(text).toMatch(/^foldline_fold_worker_reports_waiting 0$/m);
+    // Both threads have run: neither CPU time is missing or zero.
+    for (const thread of ['serving', 'fold-worker']) {
+      const user = new RegExp(`^foldline_thread_cpu_seconds\\{thread="${thread}",mode="user"\\} ([0-9.e+-]+)$`, 'm').exec(text);
+      expect(Number(user?.[1])).toBeGreaterThan(0);
+      expect(text).toMatch(new RegExp(`^foldline_thread_cpu_seconds\\{thread="${thread}",mode="system"\\} [0-9]`, 'm'));
+    }
   });
 });
 

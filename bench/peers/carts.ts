@@ -1,3 +1,5 @@
+import type { CpuTimes } from '../../base/threadCpu.js';
+
 /** The systems the peers suite compares, each serving one live document or view per cart. */
 export const peerSystems = ['foldline', 'hocuspocus', 'automerge-repo'] as const;
 export type PeerSystem = (typeof peerSystems)[number];
@@ -11,6 +13,8 @@ export type PeerSystem = (typeof peerSystems)[number];
 export interface PeerCarts {
   /** One add of 1 to `sku`'s counter of cart `cart`, sent by the writer. */
   add(cart: number, sku: string): void;
+  /** The CPU times of the server's threads it names itself, where it does (foldline's metrics). */
+  namedThreads?(): Promise<Record<string, CpuTimes>>;
   close(): Promise<void>;
 }
 

@@ -1,3 +1,4 @@
+import type { CpuTimes } from '../../base/threadCpu.js';
 import type { CloudEvent } from '../../ledger/types.js';
 import { preloadCatalog } from '../../client/load/catalog.js';
 import { LiveConnection } from '../../client/load/liveConnection.js';
@@ -63,6 +64,14 @@ export async function foldlineCarts({ url, carts, skus, seen, failed }: CartsOpt
       };
       if (inFlight < defaultLimits.maxPendingAppends) send(event);
       else waiting.push(event);
+    },
+    async namedThreads() {
+      const text = await (await fetch(new URL('/metrics', url))).text();
+      const threads: Record<string, CpuTimes> = {};
+      for (const [, thread, mode, seconds] of text.matchAll(/^foldline_thread_cpu_seconds\{thread="([^"]+)",mode="(user|system)"\} (\S+)$/gm)) {
+        (threads[thread!] ??= { user: 0, system: 0 })[mode as keyof CpuTimes] = Number(seconds);
+      }
+      return threads;
     },
     async close() {
       await Promise.all([writer, ...subscribers].map((socket) => socket.close()));

@@ -38,7 +38,8 @@ export interface PeerLoadReport {
   windowSeconds: number;
   /** The window on the monotonic clock that CPU profiles are stamped with, µs. */
   monotonicWindowUs: [start: number, end: number];
-  server: { cpu: CpuTimes; threads: Array<{ tid: number } & CpuTimes>; rssBytes: number };
+  /** `threads`: each thread's CPU by its id; `named`: those the server names itself (foldline's serving thread and fold worker). */
+  server: { cpu: CpuTimes; threads: Array<{ tid: number } & CpuTimes>; named: Record<string, CpuTimes>; rssBytes: number };
   /** CPU of this load process over the window (1 = one core). */
   clientCores: number;
 }
@@ -95,6 +96,7 @@ const sendFor = async (count: number): Promise<void> => {
 await sendFor(Math.round(options.rate * options.warmupSeconds));
 latencies.reset();
 failures = {};
+const namedBefore = (await carts.namedThreads?.()) ?? {};
 const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 const startUs = monotonicUs();
 const before = { at: performance.now(), server: processCpu(options.serverPid)!, threads: threadsCpu(options.serverPid), client: process.cpuUsage() };
@@ -102,6 +104,7 @@ await sendFor(options.adds);
 const end = outstanding() === 0 ? lastSeen : performance.now();
 const endUs = monotonicUs() - Math.round((performance.now() - end) * 1000);
 const after = { server: processCpu(options.serverPid)!, threads: threadsCpu(options.serverPid), client: process.cpuUsage(before.client) };
+const namedAfter = (await carts.namedThreads?.()) ?? {};
 const windowSeconds = (end - before.at) / 1000;
 const report: PeerLoadReport = {
   latencyMs: latencies.summary(),
@@ -115,6 +118,9 @@ const report: PeerLoadReport = {
       const start = before.threads.get(tid) ?? { user: 0, system: 0 };
       return { tid, user: times.user - start.user, system: times.system - start.system };
     }),
+    named: Object.fromEntries(
+      Object.entries(namedAfter).map(([thread, times]) => [thread, { user: times.user - (namedBefore[thread]?.user ?? 0), system: times.system - (namedBefore[thread]?.system ?? 0) }]),
+    ),
     rssBytes: residentBytes(options.serverPid) ?? 0,
   },
   clientCores: (after.client.user + after.client.system) / 1e6 / windowSeconds,

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { startListening, startServer, type ListeningProcess } from '../../cli/serverProcess.js';
 import { peerSystems, type PeerSystem } from '../peers/carts.js';
 import type { PeerLoadOptions, PeerLoadReport } from '../peers/loadClient.js';
+import type { CpuTimes } from '../processCpu.js';
 import type { BenchReport, BenchRow } from '../report.js';
 
 /*
@@ -47,6 +48,8 @@ function runLoad(options: PeerLoadOptions): Promise<PeerLoadReport> {
 interface Run {
   system: PeerSystem;
   rate: number;
+  /** The server's process id: its main thread has the same id. */
+  pid: number;
   report: PeerLoadReport;
 }
 
@@ -61,7 +64,7 @@ export default async function peers(args: string[]): Promise<BenchReport> {
         const server = await startPeer(system);
         try {
           const report = await runLoad({ system, url: server.url, serverPid: server.pid, carts, rate, adds, warmupSeconds, seed: round + 1 });
-          runs.push({ system, rate, report });
+          runs.push({ system, rate, pid: server.pid, report });
         } finally {
           await server.stop();
         }
@@ -89,9 +92,19 @@ function row(run: Run, adds: number): BenchRow {
     failed: Object.values(report.failures).reduce((sum, n) => sum + n, 0),
     'server cpu ms/change': round3(cpuMsPerChange(run, adds)),
     'user/sys s': `${user.toFixed(2)}/${sys.toFixed(2)}`,
+    'ms/change main/worker/other threads': byThread(run, adds),
     'server RSS MB': Math.round(report.server.rssBytes / 2 ** 20),
     'client cores': round3(report.clientCores),
   };
+}
+
+/** Server CPU per change of its main thread, of foldline's fold worker, and of every other thread. */
+function byThread({ pid, report }: Run, adds: number): string {
+  const ms = ({ user, system }: CpuTimes): number => ((user + system) / adds) * 1000;
+  const main = ms(report.server.threads.find(({ tid }) => tid === pid) ?? { user: 0, system: 0 });
+  const worker = report.server.named['fold-worker'];
+  const other = ms(report.server.cpu) - main - (worker ? ms(worker) : 0);
+  return [main.toFixed(2), worker ? ms(worker).toFixed(2) : '-', other.toFixed(2)].join('/');
 }
 
 /** The targets, judged within each round: foldline against the Hocuspocus run of the same rate and round. */
@@ -115,7 +128,7 @@ function notes(runs: Run[], rounds: number, adds: number): string[] {
     ...judged,
     `${carts} carts, a subscriber per cart (each its own WebSocket), one writer; ${warmupSeconds} s of warm-up at the rate, then ${adds} single adds of 1 paced at ${rates.join(' and ')}/s over the carts in turn, the sku drawn from 50; latency: the add sent → its cart's subscriber seeing a value that holds it (same process, same clock)`,
     'foldline: foldline start (embedded durable LMDB ledger and store, each append fsync-ed before its receipt), the retail cart view, appends over a WebSocket; Hocuspocus 3.4.4: stock server, documents in memory, a Y.Map of sku → count per cart; automerge-repo 2.5.6: stock sync server (WebSocket adapter, documents in memory), a Counter per sku per cart',
-    'each server in its own process started fresh for the run (the peers with node --import tsx, as foldline), the clients in another; server CPU: user + sys of every thread of the server process over the measured window (/proc), divided by the adds; RSS at the window end',
+    'each server in its own process started fresh for the run (the peers with node --import tsx, as foldline), the clients in another; server CPU: user + sys of every thread of the server process over the measured window (/proc), divided by the adds; by thread: the main thread (foldline: the serving thread), foldline\'s fold worker (from its foldline_thread_cpu_seconds metric) and every other thread (LMDB commits on libuv\'s pool, V8\'s compiler and collector threads); RSS at the window end',
   ];
 }
 
