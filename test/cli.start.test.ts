@@ -168,7 +168,7 @@ describe('the other commands refuse in one line too', () => {
     const dataDir = join(scratch, 'ledger');
     expectRefusal(await runFoldline(['ledger', 'append', '--data', dataDir, join(scratch, 'missing.ndjson')]), 2, /^foldline ledger append: cannot read .*missing\.ndjson \(ENOENT: no such file or directory\)$/);
     expect(existsSync(dataDir)).toBe(false);
-    expectRefusal(await runFoldline(['ledger', 'read', '--data', dataDir, '--stream', 'customer']), 2, /^foldline ledger read: no data directory .*; check --data$/);
+    expectRefusal(await runFoldline(['ledger', 'read', '--data', dataDir, '--stream', 'customer']), 2, /^foldline ledger read: no data directory with a ledger at .*; check --data$/);
     expectRefusal(await runFoldline(['ledger', 'append', '--data', dataDir], { input: '{"id": oops\n' }), 1, /^foldline ledger append: line 1: not JSON/);
     expect(existsSync(join(dataDir, 'foldline.lock'))).toBe(false);
     expectRefusal(await runFoldline(['ledger', 'read', '--data', dataDir, '--stream', 'nope']), 2, /^foldline ledger read: no stream "nope"; the streams are customer, product, salesperson$/);

@@ -98,7 +98,7 @@ it(`keeps every acknowledged append across ${kills} SIGKILLs of the appending pr
   expect(acknowledged.size, context).toBeGreaterThan(kills);
   expect(duplicates, context).toBeGreaterThan(0);
 
-  const ledger = await EmbeddedLedger.open({ path: dir, route: retailRouter });
+  const ledger = await EmbeddedLedger.open({ path: join(dir, 'ledger'), route: retailRouter });
   try {
     const records = new Map<string, LedgerRecord>();
     for (const { name, shards } of ledger.streams) {

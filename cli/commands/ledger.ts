@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { FoldlineError } from '../../base/errors.js';
@@ -48,16 +49,21 @@ export function ledgerCommand(): Command {
     .option('--after <seq>', 'only records after this sequence number', sequenceNumber)
     .addOption(domainOption())
     .action(async (options: { data: string; stream: string; shard?: number; after?: string; domain?: string }) => {
-      if (!existsSync(options.data)) throw new FoldlineError('no_data_dir', `no data directory ${options.data}`);
+      if (!existsSync(ledgerPath(options.data))) throw new FoldlineError('no_data_dir', `no data directory with a ledger at ${options.data}`);
       await withLedger(options.data, await loadDomain(options.domain), undefined, (opened) => readRecords(opened, options, process.stdout));
     });
 
   return ledger;
 }
 
-/** Runs `work` on the ledger of `dir`, closed (and unlocked) however `work` ends. */
+/** The ledger of a data directory, where `foldline start --data` keeps it. */
+function ledgerPath(dataDir: string): string {
+  return join(dataDir, 'ledger');
+}
+
+/** Runs `work` on the ledger of data directory `dir`, closed (and unlocked) however `work` ends. */
 async function withLedger(dir: string, domain: Domain, streams: StreamSpec[] | undefined, work: (ledger: Ledger) => Promise<void>): Promise<void> {
-  const ledger = await EmbeddedLedger.open({ path: dir, streams, route: domain.route });
+  const ledger = await EmbeddedLedger.open({ path: ledgerPath(dir), streams, route: domain.route });
   try {
     await work(ledger);
   } finally {
