@@ -4,8 +4,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../cli/serverProcess.js';
+import { retailDomain } from '../retail/domain.js';
+import { startService } from '../service/service.js';
 import { foldlineBin, runFoldline, type CliRun } from './support/cliProcess.js';
 import { freePort, isPortFree } from './support/ports.js';
 
@@ -178,6 +181,17 @@ describe('the other commands refuse in one line too', () => {
     const port = await freePort();
     expectRefusal(await runFoldline(['load', '--url', `http://127.0.0.1:${port}`, '--duration', '1']), 1, new RegExp(`^foldline load: cannot reach http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\); is a foldline server running there\\? check --url$`));
     expectRefusal(await runFoldline(['load', '--url', 'ftp://example.com']), 2, /^foldline load: option '--url <url>' argument 'ftp:\/\/example\.com' is invalid/);
+  });
+
+  it('load: a server with auth on, without a --token (exit 2)', async () => {
+    const dataDir = join(scratch, 'load-auth');
+    const service = await startService({ domain: retailDomain, dataDir, host: '127.0.0.1', port: 0, shards: 1, authSecret: 'a-load-test-secret-of-32-bytes-or-more', logger: pino({ level: 'silent' }) });
+    try {
+      const run = await runFoldline(['load', '--url', service.url, '--duration', '1', '--subscribers', '1']);
+      expectRefusal(run, 2, /^foldline load: the server refused a batch \(401 unauthorized: a bearer token is required\); a server with auth on needs --token \(staff or service\)$/);
+    } finally {
+      await service.close();
+    }
   });
 
   it('a missing command prints the help, exit 2', async () => {
