@@ -16,7 +16,8 @@
  *
  * V8 reads these only at process start and Node refuses them in NODE_OPTIONS, so
  * package.json's start and bench scripts and bin/foldline.js's first line spell them too
- * (they cannot import this).
+ * (they cannot import this); bin/foldline.js, run by a node without them, runs node again
+ * with its first line's.
  */
 export const serviceNodeFlags: readonly string[] = ['--initial-old-space-size=256', '--no-allocation-site-pretenuring'];
 

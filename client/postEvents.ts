@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { FoldlineError } from '../base/errors.js';
 import { mergeTokens } from '../ledger/token.js';
 
 export interface PostOptions {
@@ -65,7 +66,7 @@ export async function postBatches(baseUrl: string, batches: AsyncIterable<BatchB
   const send = async ({ body, events }: BatchBody): Promise<void> => {
     const { status, text } = await post(url, agent, headers, body);
     const answer = JSON.parse(text) as { token?: string; receipts?: Array<{ duplicate: boolean }>; error?: { code: string; message: string } };
-    if (status !== 202) throw new Error(`server refused a batch (${status}): ${answer.error?.code}: ${answer.error?.message}`);
+    if (status !== 202) throw new FoldlineError(answer.error?.code ?? 'refused', `the server refused a batch (${status} ${answer.error?.code}: ${answer.error?.message})`);
     tokens.push(answer.token!);
     posted += events;
     for (const receipt of answer.receipts!) if (receipt.duplicate) duplicates++;

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import uWS from 'uwebsockets';
 import { FoldlineError } from '../base/errors.js';
 import { Appender } from './append.js';
@@ -43,12 +44,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     origins: { allows: (origin) => allowedOrigins.allows(origin) },
   });
   app.any('/*', dispatcher({ router, metrics, logger, maxBodyBytes: limits.maxBodyBytes }));
-  const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
-    app.listen(options.host, options.port, (socket) => {
-      if (socket) resolve(socket);
-      else reject(new FoldlineError('listen_failed', `cannot listen on ${options.host}:${options.port}`));
-    });
-  });
+  let listenSocket: uWS.us_listen_socket;
+  try {
+    listenSocket = await listenExclusively(app, options.host, options.port);
+  } catch (error) {
+    app.close();
+    throw error;
+  }
   const port = uWS.us_socket_local_port(listenSocket);
   allowedOrigins = new OriginAllowList(options.allowedOrigins ?? defaultOrigins(options.host, port));
   logger.info({ host: options.host, port, auth: guard.enabled }, 'gateway listening');
@@ -64,4 +66,47 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       logger.info({ port }, 'gateway closed');
     },
   };
+}
+
+/**
+ * The native listen takes (host, port, options, callback), but index.d.ts declares options only
+ * without a host; the flag is exported by the addon, not as the declared ListenOptions enum.
+ */
+type ListenWithOptions = (host: string, port: number, options: number, callback: (socket: uWS.us_listen_socket | false) => void) => uWS.TemplatedApp;
+const exclusivePort = (uWS as unknown as { LIBUS_LISTEN_EXCLUSIVE_PORT: number }).LIBUS_LISTEN_EXCLUSIVE_PORT;
+
+/**
+ * Listens without SO_REUSEPORT, uWebSockets.js's default: with it a second server on a busy
+ * port starts without a word and the kernel splits connections between the two.
+ */
+async function listenExclusively(app: uWS.TemplatedApp, host: string, port: number): Promise<uWS.us_listen_socket> {
+  const socket = await new Promise<uWS.us_listen_socket | false>((resolve) => {
+    (app.listen as unknown as ListenWithOptions).call(app, host, port, exclusivePort, resolve);
+  });
+  if (socket) return socket;
+  // uSockets reports no errno: a Node listen on the same address names the cause.
+  throw listenError(host, port, await listenErrorCode(host, port));
+}
+
+/**
+ * Refuses an address the gateway could not listen on (a port in use, say), for a caller to
+ * check before it opens anything; the listen itself still refuses what appears meanwhile.
+ */
+export async function checkCanListen(host: string, port: number): Promise<void> {
+  const cause = port === 0 ? undefined : await listenErrorCode(host, port);
+  if (cause !== undefined) throw listenError(host, port, cause);
+}
+
+function listenError(host: string, port: number, cause: string | undefined): FoldlineError {
+  if (cause === 'EADDRINUSE') return new FoldlineError('port_in_use', `port ${port} is in use`);
+  return new FoldlineError('listen_failed', `cannot listen on ${host}:${port}${cause === undefined ? '' : ` (${cause})`}`);
+}
+
+/** The error code of listening on `host:port` now; undefined if it would succeed. */
+function listenErrorCode(host: string, port: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(undefined)));
+  });
 }

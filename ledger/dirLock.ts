@@ -11,7 +11,13 @@ const lockName = 'foldline.lock';
  * lock left by a process that died (kill -9) is taken over. Returns the release function.
  */
 export function lockDirectory(dir: string): () => void {
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    // Node's message ends with the syscall and the path, named here already.
+    const reason = (error as Error).message.split(',')[0];
+    throw new FoldlineError('bad_data_dir', `cannot create data directory ${dir} (${reason})`, { cause: error });
+  }
   const file = join(dir, lockName);
   const owner = String(process.pid);
   for (let attempt = 0; ; attempt++) {

@@ -1,8 +1,9 @@
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { secretKey } from '../gateway/auth/jwt.js';
 import { checkListenAddress } from '../gateway/auth/listenAddress.js';
-import { startGateway } from '../gateway/server.js';
-import type { ExtraRoute } from '../gateway/types.js';
+import { checkCanListen, startGateway } from '../gateway/server.js';
+import type { ExtraRoute, Gateway } from '../gateway/types.js';
 import { ViewEngine } from '../joiner/viewEngine.js';
 import type { Ledger } from '../ledger/types.js';
 import { FoldWorker } from '../projections/foldWorker.js';
@@ -48,6 +49,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const { domain } = options;
   // Before anything is opened: refusing must leave nothing behind.
   checkListenAddress(options.host, options.authSecret !== undefined);
+  if (options.authSecret !== undefined) secretKey(options.authSecret);
+  await checkCanListen(options.host, options.port);
   // Logs go to stderr: stdout is for what a command answers.
   const logger = options.logger ?? pino({ name: 'foldline', level: process.env['FOLDLINE_LOG_LEVEL'] ?? 'info' }, pino.destination(2));
   const backends = options.backends ?? embeddedBackends(requiredDataDir(options.dataDir));
@@ -96,21 +99,34 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     views: domain.views,
     onError: (error, view, key) => logger.error({ err: error, view, key }, 'view computation failed'),
   });
+  const closeBehindGateway = async (): Promise<void> => {
+    views.close();
+    await runtime.stop();
+    await store.close();
+    await ledger.close();
+  };
   const extraRoutes: ExtraRoute[] = [...(domain.routes ?? []), ...(options.demo ? (domain.demo?.routes ?? []) : [])];
-  const gateway = await startGateway({
-    ledger,
-    validate: domain.validate,
-    views,
-    host: options.host,
-    port: options.port,
-    logger: logger.child({ layer: 'gateway' }),
-    registry,
-    moreMetrics: () => runtime.metrics(),
-    ...(options.authSecret === undefined ? {} : { auth: { secret: options.authSecret, policy: domain.access } }),
-    ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
-    extraRoutes,
-    ...(domain.assets ? { assets: await domain.assets() } : {}),
-  });
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway({
+      ledger,
+      validate: domain.validate,
+      views,
+      host: options.host,
+      port: options.port,
+      logger: logger.child({ layer: 'gateway' }),
+      registry,
+      moreMetrics: () => runtime.metrics(),
+      ...(options.authSecret === undefined ? {} : { auth: { secret: options.authSecret, policy: domain.access } }),
+      ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
+      extraRoutes,
+      ...(domain.assets ? { assets: await domain.assets() } : {}),
+    });
+  } catch (error) {
+    // A port in use, say: close what was opened, the data directory's lock with it.
+    await closeBehindGateway();
+    throw error;
+  }
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${gateway.port}`;
   logger.info({ url, domain: domain.name, backends: { ledger: backends.ledger.module, store: backends.store.module } }, 'service started');
   return {
@@ -120,10 +136,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     views,
     async close() {
       await gateway.close();
-      views.close();
-      await runtime.stop();
-      await store.close();
-      await ledger.close();
+      await closeBehindGateway();
     },
   };
 }

@@ -1,31 +1,14 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CloudEvent, Receipt } from '../ledger/types.js';
+import { retailDomain } from '../retail/domain.js';
+import { startService } from '../service/service.js';
+import { runFoldline } from './support/cliProcess.js';
 
-const cli = fileURLToPath(new URL('../bin/foldline.js', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function foldline(args: string[], input = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const foldline = (args: string[], input = '') => runFoldline(args, { input });
 
 function cartEvent(id: string, customerId: string, quantity = 1): CloudEvent {
   return {
@@ -83,6 +66,19 @@ describe('foldline ledger', () => {
     const tail = parseLines<{ shard: number; seq: string }>(after.stdout);
     expect(tail.every((r) => r.shard === shard && Number(r.seq) > Number(seq))).toBe(true);
     expect(tail).toHaveLength(records.filter((r) => r.shard === shard).length - Number(seq));
+  });
+
+  it('appends to the ledger foldline start serves from the same data directory', async () => {
+    const events = [cartEvent('s1', 'c-served', 2), cartEvent('s2', 'c-served', 3)];
+    expect((await foldline(['ledger', 'append', '--data', data], ndjson(events))).code).toBe(0);
+    const service = await startService({ domain: retailDomain, dataDir: data, host: '127.0.0.1', port: 0, shards: 4, logger: pino({ level: 'silent' }) });
+    try {
+      await service.runtime.catchUp();
+      const cart = await service.views.read('cart', 'c-served');
+      expect(cart.value).toMatchObject({ customerId: 'c-served', itemCount: 5 });
+    } finally {
+      await service.close();
+    }
   });
 
   it('stops at a bad line, naming it, and keeps the lines before it', async () => {

@@ -280,7 +280,7 @@ describe('listening without a secret', () => {
       const cli = promisify(execFile)(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'start', '--data', dataDir, '--host', '0.0.0.0', '--port', '0'], {
         env: { ...process.env, FOLDLINE_AUTH_SECRET: '' },
       });
-      await expect(cli).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('without authentication') });
+      await expect(cli).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('without authentication') });
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }

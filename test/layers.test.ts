@@ -28,6 +28,16 @@ function check(...folders: string[]): Promise<{ code: number; output: string }> 
   });
 }
 
+/** The check of the whole tree with one more file in it. */
+async function checkWith(path: string, text: string): Promise<{ code: number; output: string }> {
+  await files({ [path]: text });
+  try {
+    return await check('crdt', 'gateway', 'service', 'retail');
+  } finally {
+    await rm(join(tree, path));
+  }
+}
+
 beforeAll(async () => {
   tree = await mkdtemp(join(tmpdir(), 'foldline-layers-'));
   await copyFile(join(root, 'tsconfig.json'), join(tree, 'tsconfig.json'));
@@ -51,17 +61,13 @@ describe('the import-rule check', () => {
   });
 
   it('fails on a back-edge, naming the rule and the import', async () => {
-    await files({ 'crdt/backEdge.ts': "import { serve } from '../gateway/server.js';\nexport const two = serve() + 1;\n" });
-    const { code, output } = await check('crdt', 'gateway', 'service', 'retail');
-    await rm(join(tree, 'crdt/backEdge.ts'));
+    const { code, output } = await checkWith('crdt/backEdge.ts', "import { serve } from '../gateway/server.js';\nexport const two = serve() + 1;\n");
     expect(code).not.toBe(0);
     expect(output).toContain('crdt-imports-only-below: crdt/backEdge.ts → gateway/server.ts');
   });
 
   it('fails on a domain importing the engine’s code rather than its types', async () => {
-    await files({ 'retail/starts.ts': "import { start } from '../service/service.js';\nexport const started = start();\n" });
-    const { code, output } = await check('crdt', 'gateway', 'service', 'retail');
-    await rm(join(tree, 'retail/starts.ts'));
+    const { code, output } = await checkWith('retail/starts.ts', "import { start } from '../service/service.js';\nexport const started = start();\n");
     expect(code).not.toBe(0);
     expect(output).toContain('retail-imports-engine-definitions-only: retail/starts.ts → service/service.ts');
   });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { serviceNodeFlags } from '../cli/heapFlags.js';
 import { canonicalJson, positionKey } from '../crdt/index.js';
 import { EmbeddedLedger } from '../ledger/embeddedLedger.js';
 import type { CloudEvent, LedgerRecord, Receipt } from '../ledger/types.js';
@@ -40,7 +41,8 @@ afterAll(async () => {
  * completely before it died.
  */
 async function appendUntilKilled(next: () => number, resend: () => number | undefined, rand: () => number): Promise<Receipt[]> {
-  const child = spawn(process.execPath, [cli, 'ledger', 'append', '--data', dir, '-'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // With the flags bin/foldline.js would otherwise start another node with: the process killed is the one appending.
+  const child = spawn(process.execPath, [...serviceNodeFlags, cli, 'ledger', 'append', '--data', dir, '-'], { stdio: ['pipe', 'pipe', 'inherit'] });
   child.stdin.on('error', () => {}); // EPIPE once it is killed
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let output = '';
@@ -96,7 +98,7 @@ it(`keeps every acknowledged append across ${kills} SIGKILLs of the appending pr
   expect(acknowledged.size, context).toBeGreaterThan(kills);
   expect(duplicates, context).toBeGreaterThan(0);
 
-  const ledger = await EmbeddedLedger.open({ path: dir, route: retailRouter });
+  const ledger = await EmbeddedLedger.open({ path: join(dir, 'ledger'), route: retailRouter });
   try {
     const records = new Map<string, LedgerRecord>();
     for (const { name, shards } of ledger.streams) {

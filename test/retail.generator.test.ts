@@ -149,6 +149,6 @@ describe('foldline gen', () => {
     const { stdout } = await run(process.execPath, [foldline, 'gen', '--help']);
     expect(stdout).toMatch(/--seed <n>/);
     expect(stdout).toMatch(/--out <file>/);
-    await expect(run(process.execPath, [foldline, 'gen', '--events', '1.5'])).rejects.toMatchObject({ code: 1 });
+    await expect(run(process.execPath, [foldline, 'gen', '--events', '1.5'])).rejects.toMatchObject({ code: 2 });
   });
 });

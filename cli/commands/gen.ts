@@ -1,10 +1,11 @@
-import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { Command, InvalidArgumentError } from 'commander';
+import { FoldlineError } from '../../base/errors.js';
 import type { CloudEvent } from '../../ledger/types.js';
 import { domainOption, loadDomain } from '../domainOption.js';
+import { openNamedFile } from '../namedFile.js';
 
 /** Events per chunk written: large enough that stream overhead does not count. */
 const chunkEvents = 1000;
@@ -21,15 +22,17 @@ export function genCommand(): Command {
     .action(async (options: { seed: number; events: number; out?: string; domain?: string }) => {
       const { seed, events, out } = options;
       const domain = await loadDomain(options.domain);
-      if (!domain.generate) throw new InvalidArgumentError(`the ${domain.name} domain has no traffic generator`);
+      if (!domain.generate) throw new FoldlineError('no_generator', `the ${domain.name} domain has no traffic generator`);
+      // Opened first: a path that cannot be written is refused before any work.
+      const target = out === undefined ? undefined : { file: (await openNamedFile(out, 'w', 'bad_output')).createWriteStream(), gzip: out.endsWith('.gz') };
       const generated = domain.generate({ seed, events });
       const started = performance.now();
       const progress = out === undefined ? undefined : (written: number) => process.stderr.write(`gen: ${written}/${events} events\n`);
       const lines = Readable.from(ndjsonChunks(generated, events, progress), { objectMode: false });
       try {
-        if (out === undefined) await pipeline(lines, process.stdout);
-        else if (out.endsWith('.gz')) await pipeline(lines, createGzip(), createWriteStream(out));
-        else await pipeline(lines, createWriteStream(out));
+        if (target === undefined) await pipeline(lines, process.stdout);
+        else if (target.gzip) await pipeline(lines, createGzip(), target.file);
+        else await pipeline(lines, target.file);
       } catch (error) {
         // A reader that stops early (`| head`) is not a failure.
         if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { once } from 'node:events';
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { FoldlineError } from '../../base/errors.js';
@@ -9,6 +10,7 @@ import { EmbeddedLedger } from '../../ledger/embeddedLedger.js';
 import type { CloudEvent, Ledger, StreamSpec } from '../../ledger/types.js';
 import type { Domain } from '../../service/domain.js';
 import { domainOption, loadDomain } from '../domainOption.js';
+import { openNamedFile } from '../namedFile.js';
 
 /** Lines appended in one call at most; fewer when less input is waiting. */
 const maxBatchLines = 1000;
@@ -34,9 +36,8 @@ export function ledgerCommand(): Command {
     )
     .action(async (file: string, options: { data: string; shards: number; domain?: string }) => {
       const domain = await loadDomain(options.domain);
-      await withLedger(options.data, domain, domain.streams(options.shards), (opened) =>
-        appendLines(file === '-' ? process.stdin : createReadStream(file), opened, domain, process.stdout),
-      );
+      const input = file === '-' ? process.stdin : (await openNamedFile(file, 'r', 'bad_input')).createReadStream();
+      await withLedger(options.data, domain, domain.streams(options.shards), (opened) => appendLines(input, opened, domain, process.stdout));
     });
 
   ledger
@@ -48,30 +49,25 @@ export function ledgerCommand(): Command {
     .option('--after <seq>', 'only records after this sequence number', sequenceNumber)
     .addOption(domainOption())
     .action(async (options: { data: string; stream: string; shard?: number; after?: string; domain?: string }) => {
-      if (!existsSync(options.data)) {
-        process.stderr.write(`foldline ledger: no data directory ${options.data}\n`);
-        process.exitCode = 1;
-        return;
-      }
+      if (!existsSync(ledgerPath(options.data))) throw new FoldlineError('no_data_dir', `no data directory with a ledger at ${options.data}`);
       await withLedger(options.data, await loadDomain(options.domain), undefined, (opened) => readRecords(opened, options, process.stdout));
     });
 
   return ledger;
 }
 
-/** Runs `work` on the ledger of `dir`; a FoldlineError becomes a message and exit code 1. */
+/** The ledger of a data directory, where `foldline start --data` keeps it. */
+function ledgerPath(dataDir: string): string {
+  return join(dataDir, 'ledger');
+}
+
+/** Runs `work` on the ledger of data directory `dir`, closed (and unlocked) however `work` ends. */
 async function withLedger(dir: string, domain: Domain, streams: StreamSpec[] | undefined, work: (ledger: Ledger) => Promise<void>): Promise<void> {
+  const ledger = await EmbeddedLedger.open({ path: ledgerPath(dir), streams, route: domain.route });
   try {
-    const ledger = await EmbeddedLedger.open({ path: dir, streams, route: domain.route });
-    try {
-      await work(ledger);
-    } finally {
-      await ledger.close();
-    }
-  } catch (error) {
-    if (!(error instanceof FoldlineError)) throw error;
-    process.stderr.write(`foldline ledger: ${error.message}\n`);
-    process.exitCode = 1;
+    await work(ledger);
+  } finally {
+    await ledger.close();
   }
 }
 

@@ -1,4 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
+import { FoldlineError } from '../../base/errors.js';
 import { appendModes, type AppendMode } from '../../client/load/appenders.js';
 import { scenarioNames, type ScenarioName } from '../../client/load/scenarios.js';
 import { integerOption } from './start.js';
@@ -39,8 +42,10 @@ export function loadCommand(): Command {
     .action(async (options: LoadCommandOptions) => {
       // Loaded here: the load generator's clients are not needed by other commands.
       const [{ runLoad }, { formatLoadReport }] = await Promise.all([import('../../client/load/runLoad.js'), import('../../client/load/formatReport.js')]);
+      await checkReachable(options.url, options.timeout);
       const stop = new AbortController();
-      process.once('SIGINT', () => stop.abort());
+      // Every time, not once: bin/foldline.js forwards the Ctrl-C this process also gets from the terminal.
+      process.on('SIGINT', () => stop.abort());
       const report = await runLoad({
         url: options.url,
         scenario: options.scenario,
@@ -59,6 +64,19 @@ export function loadCommand(): Command {
       });
       console.log(options.json ? JSON.stringify(report, null, 2) : formatLoadReport(report));
     });
+}
+
+/** Refuses a --url nothing answers at before any load is sent, in one line rather than a socket error's stack. */
+function checkReachable(url: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const health = new URL('/v1/health', url);
+    const probe = (health.protocol === 'https:' ? httpsGet : httpGet)(health, { timeout: timeoutMs }, (answer) => {
+      answer.resume();
+      resolve();
+    });
+    probe.once('timeout', () => probe.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    probe.once('error', (error: NodeJS.ErrnoException) => reject(new FoldlineError('unreachable', `cannot reach ${url} (${error.code ?? error.message})`)));
+  });
 }
 
 function positiveNumber(name: string) {

@@ -1,5 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
-import { isLoopbackHost } from '../../gateway/auth/listenAddress.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Service } from '../../service/service.js';
 import { domainOption, loadDomain } from '../domainOption.js';
 import { missingServiceFlags } from '../heapFlags.js';
@@ -19,16 +18,17 @@ export function startCommand(): Command {
     .option('--port <n>', 'port to listen on (0: any free port)', integerOption('--port', 0, 65535), 8080)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--shards <n>', 'shards per stream for a new data directory', integerOption('--shards', 1, 64), 4)
-    .option('--auth-secret <secret>', 'HS256 secret (32+ bytes) for bearer tokens; prefer the FOLDLINE_AUTH_SECRET environment variable')
+    .addOption(new Option('--auth-secret <secret>', 'HS256 secret (32+ bytes) for bearer tokens; prefer the environment variable: the flag shows in ps').env('FOLDLINE_AUTH_SECRET'))
     .option('--allowed-origins <origins>', 'comma-separated browser origins allowed to open WebSockets (`:*` any port, `*` any origin)')
     .option('--demo', "load the domain's demo history into an empty data directory and offer its demo routes (retail: POST /v1/demo/sign-in, where anyone may act as any customer)")
     .addOption(domainOption())
+    .addHelpText('after', '\nFOLDLINE_LOG_LEVEL sets the level of the structured log on stderr (info by default).')
     .action(async (options: { data: string; port: number; host: string; shards: number; authSecret?: string; allowedOrigins?: string; demo?: boolean; domain?: string }) => {
-      const authSecret = options.authSecret ?? (process.env['FOLDLINE_AUTH_SECRET'] || undefined);
-      if (authSecret === undefined && !isLoopbackHost(options.host)) {
-        throw new InvalidArgumentError(`--host ${options.host} would expose the service without authentication; set FOLDLINE_AUTH_SECRET or listen on a loopback address`);
-      }
+      // A variable exported empty counts as unset.
+      const authSecret = options.authSecret || undefined;
       // Handled from the start: a signal during startup lets it finish, then closes what it opened.
+      // Every time, not once: a Ctrl-C reaches this process twice when bin/foldline.js started it
+      // (from the terminal, and forwarded), and the second must not kill it mid-close.
       let starting: Promise<Service> | undefined;
       let stopping = false;
       const stop = async (code = 0): Promise<void> => {
@@ -37,12 +37,11 @@ export function startCommand(): Command {
         await (await starting?.catch(() => undefined))?.close();
         process.exit(code);
       };
-      process.once('SIGTERM', () => void stop());
-      process.once('SIGINT', () => void stop());
+      process.on('SIGTERM', () => void stop());
+      process.on('SIGINT', () => void stop());
       // Loaded here: the service pulls in the whole engine, which other commands do not need.
-      const [{ startService }, { pino }, domain] = await Promise.all([import('../../service/service.js'), import('pino'), loadDomain(options.domain)]);
-      // Logs go to stderr: stdout is for what a command answers.
-      const logger = pino({ name: 'foldline', level: process.env['FOLDLINE_LOG_LEVEL'] ?? 'info' }, pino.destination(2));
+      const [{ startService }, { cliLogger }, domain] = await Promise.all([import('../../service/service.js'), import('../logger.js'), loadDomain(options.domain)]);
+      const logger = cliLogger();
       const missingFlags = missingServiceFlags();
       if (missingFlags.length > 0) logger.warn({ missingFlags }, "node was started without the service's V8 flags: expect major-GC pauses in push latencies (docs/operations.md)");
       starting = startService({

@@ -12,7 +12,7 @@ const base64url = /^[A-Za-z0-9_-]*$/;
 export function secretKey(secret: string): Buffer {
   const key = Buffer.from(secret, 'utf8');
   if (key.length < minSecretBytes) {
-    throw new FoldlineError('weak_secret', `the auth secret must be at least ${minSecretBytes} bytes long`);
+    throw new FoldlineError('weak_secret', `the auth secret is ${key.length} bytes long, fewer than the ${minSecretBytes} HS256 needs`);
   }
   return key;
 }

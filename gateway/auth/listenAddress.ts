@@ -8,8 +8,5 @@ export function isLoopbackHost(host: string): boolean {
 /** Without auth, anyone who can reach the port may do anything: only loopback is allowed. */
 export function checkListenAddress(host: string, authEnabled: boolean): void {
   if (authEnabled || isLoopbackHost(host)) return;
-  throw new FoldlineError(
-    'insecure_host',
-    `listening on ${host} would expose the service without authentication; set an auth secret or listen on a loopback address`
-  );
+  throw new FoldlineError('insecure_host', `listening on ${host} would expose the service without authentication (no auth secret)`);
 }
