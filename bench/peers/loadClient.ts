@@ -36,8 +36,6 @@ export interface PeerLoadReport {
   failures: Record<string, number>;
   /** From the first measured add to the last seen (or the drain's end). */
   windowSeconds: number;
-  /** The window on the monotonic clock that CPU profiles are stamped with, µs. */
-  monotonicWindowUs: [start: number, end: number];
   /** `threads`: each thread's CPU by its id; `named`: those the server names itself (foldline's serving thread and fold worker). */
   server: { cpu: CpuTimes; threads: Array<{ tid: number } & CpuTimes>; named: Record<string, CpuTimes>; rssBytes: number };
   /** CPU of this load process over the window (1 = one core). */
@@ -97,12 +95,9 @@ await sendFor(Math.round(options.rate * options.warmupSeconds));
 latencies.reset();
 failures = {};
 const namedBefore = (await carts.namedThreads?.()) ?? {};
-const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
-const startUs = monotonicUs();
 const before = { at: performance.now(), server: processCpu(options.serverPid)!, threads: threadsCpu(options.serverPid), client: process.cpuUsage() };
 await sendFor(options.adds);
 const end = outstanding() === 0 ? lastSeen : performance.now();
-const endUs = monotonicUs() - Math.round((performance.now() - end) * 1000);
 const after = { server: processCpu(options.serverPid)!, threads: threadsCpu(options.serverPid), client: process.cpuUsage(before.client) };
 const namedAfter = (await carts.namedThreads?.()) ?? {};
 const windowSeconds = (end - before.at) / 1000;
@@ -111,7 +106,6 @@ const report: PeerLoadReport = {
   unseen: outstanding(),
   failures,
   windowSeconds,
-  monotonicWindowUs: [startUs, endUs],
   server: {
     cpu: { user: after.server.user - before.server.user, system: after.server.system - before.server.system },
     threads: [...after.threads].map(([tid, times]) => {
