@@ -319,6 +319,9 @@ export class EmbeddedLedger implements Ledger, DurablePublisher, HeadFollower {
         records.push({ stream, shard, seq: String(seq), event: events[seq - block.firstSeq]! });
       }
     }
+    // Read through: not held a batch longer (a held event outlives a scavenge or two).
+    while (blocks.length > 0 && blocks[0]!.lastSeq <= end) blocks.shift();
+    if (blocks.length === 0) this.handed.delete(position);
     return true;
   }
 

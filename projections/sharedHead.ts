@@ -3,8 +3,11 @@ import type { DurableBlock } from '../ledger/backend.js';
 
 /** Bytes of the ring that carries the blocks of small appends. */
 const defaultRingBytes = 1 << 20;
-/** Larger blocks (batches, where one read-back serves many records) are not copied: the reader reads them back. */
-const maxSharedBlock = 64 * 1024;
+/**
+ * The blocks of a larger commit (a batch, where one read-back serves many records) are not
+ * copied: the reader reads them back, and holds none of them meanwhile.
+ */
+const maxSharedBytes = 64 * 1024;
 /** Per block in the ring: position index, record count, length (Int32 each), last seq (BigInt64). */
 const entryHeader = 20;
 
@@ -49,7 +52,9 @@ export class SharedHead {
 
   /** Writer: takes in `head` and the blocks that made it, and wakes the reader. */
   publish(head: Frontier, blocks: readonly DurableBlock[] = []): void {
-    for (const block of blocks) this.put(block);
+    let bytes = 0;
+    for (const block of blocks) bytes += block.bytes.length;
+    if (bytes <= maxSharedBytes) for (const block of blocks) this.put(block);
     // The ring, then the head: a reader that sees this head finds these blocks.
     Atomics.store(this.written, 0, BigInt(this.writeAt));
     for (let i = 0; i < this.positions.length; i++) {
@@ -82,7 +87,7 @@ export class SharedHead {
 
   private put({ position, lastSeq, count, bytes }: DurableBlock): void {
     const at = this.index.get(position);
-    if (at === undefined || bytes.length > maxSharedBlock || bytes.length + entryHeader > this.ring.length) return;
+    if (at === undefined) return;
     const header = new DataView(new ArrayBuffer(entryHeader));
     header.setInt32(0, at);
     header.setInt32(4, count);

@@ -35,8 +35,10 @@ describe('a shared ledger head', () => {
       ['customer/0', '1', 1, '["a"]'],
       ['customer/1', '9007199254740993', 1, '["b"]'],
     ]);
-    // A block of a position it does not share, and one too large to copy: the head only.
-    writer.publish({ 'customer/0': '3' }, [block('product/0', '1', '[]'), block('customer/0', '3', `[${'1,'.repeat(40_000)}1]`)]);
+    // A block of a position it does not share; a commit whose blocks are too large together to copy: the head only.
+    writer.publish({ 'customer/0': '2' }, [block('product/0', '1', '[]')]);
+    const half = `[${'1,'.repeat(20_000)}1]`;
+    writer.publish({ 'customer/0': '3', 'customer/1': '9007199254740994' }, [block('customer/0', '3', half), block('customer/1', '9007199254740994', half)]);
     const second = await reader.next(first.generation);
     expect(second.blocks).toEqual([]);
     expect(second.head['customer/0']).toBe('3');
