@@ -35,7 +35,8 @@ const readPage = 10_000;
 export async function archiveLedger(options: ArchiveOptions): Promise<ArchiveResult> {
   const { ledger, storage, format } = options;
   const segmentBytes = options.segmentBytes ?? 32 * 2 ** 20;
-  const manifest = (await readManifest(storage)) ?? emptyManifest(ledger.streams);
+  const existing = await readManifest(storage);
+  const manifest = existing ?? emptyManifest(ledger.streams);
   checkLayout(manifest, ledger, storage.location);
   const end = archiveEnd(manifest);
   const head = await ledger.head();
@@ -60,7 +61,8 @@ export async function archiveLedger(options: ArchiveOptions): Promise<ArchiveRes
     }
   }
   const next: Manifest = { ...manifest, segments: [...manifest.segments, ...written] };
-  if (written.length > 0) await storage.put(manifestFile, Buffer.from(`${JSON.stringify(next, null, 1)}\n`));
+  // A first run writes a manifest even of an empty ledger: an archive that holds nothing yet.
+  if (written.length > 0 || !existing) await storage.put(manifestFile, Buffer.from(`${JSON.stringify(next, null, 1)}\n`));
   return { segments: written, records: archived, manifest: next };
 }
 
