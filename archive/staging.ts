@@ -14,7 +14,7 @@ import { join } from 'node:path';
 const stagingName = 'state.rebuild';
 const completeMark = 'rebuilt.json';
 
-/** The staging store's path: the embedded store is a file (and its lock file), as `DATA/state` is. */
+/** The staging store's directory, beside the mark of completion. */
 export function stagingPath(dataDir: string): string {
   return join(dataDir, stagingName, 'state');
 }
@@ -38,10 +38,14 @@ export function switchToRebuiltState(dataDir: string): boolean {
   const staging = join(dataDir, stagingName);
   if (!existsSync(join(staging, completeMark))) return false;
   const live = join(dataDir, 'state');
-  // The lock files hold no data: LMDB makes them again; a stale one must not outlive its store.
-  rmSync(`${live}-lock`, { force: true });
+  // Moved aside, not deleted, until the new store is in place: a crash between leaves a
+  // complete staging store, which the next start switches to.
+  const replaced = join(dataDir, 'state.replaced');
+  rmSync(replaced, { recursive: true, force: true });
+  if (existsSync(live)) renameSync(live, replaced);
   renameSync(stagingPath(dataDir), live);
   rmSync(staging, { recursive: true, force: true });
+  rmSync(replaced, { recursive: true, force: true });
   return true;
 }
 
