@@ -24,7 +24,8 @@ const dictionary = (id: number): Dictionary<Utf8, Int32> => new Dictionary(new U
 const fixedFields = [
   new Field('stream', dictionary(0), false),
   new Field('shard', new Int32(), false),
-  new Field('seq', new Utf8(), false),
+  // float64 when every seq of the segment is an integer below 2^53 (a string costs more to read), else utf8
+  new Field('seq', new Float64(), false),
   new Field('id', new Utf8(), false),
   new Field('source', dictionary(1), false),
   new Field('type', dictionary(2), false),
@@ -114,7 +115,9 @@ export function encodeArrowSegment(records: readonly LedgerRecord[]): Uint8Array
   const dictionaryType = (field: number): Dictionary<Utf8, Int32> => fixedFields[field]!.type as Dictionary<Utf8, Int32>;
   const stream = new DictionaryColumn(dictionaryType(0));
   const shard = new Int32Array(records.length);
-  const seq = new StringColumn();
+  const numericSeqs = records.every(({ seq }) => seq.length < 16);
+  const seqTexts = new StringColumn();
+  const seqNumbers = new Float64Array(numericSeqs ? records.length : 0);
   const id = new StringColumn();
   const source = new DictionaryColumn(dictionaryType(4));
   const eventType = new DictionaryColumn(dictionaryType(5));
@@ -130,7 +133,8 @@ export function encodeArrowSegment(records: readonly LedgerRecord[]): Uint8Array
     const { event } = record;
     stream.push(record.stream);
     shard[i] = record.shard;
-    seq.push(record.seq);
+    if (numericSeqs) seqNumbers[i] = Number(record.seq);
+    else seqTexts.push(record.seq);
     id.push(event.id);
     source.push(event.source);
     eventType.push(event.type);
@@ -149,11 +153,11 @@ export function encodeArrowSegment(records: readonly LedgerRecord[]): Uint8Array
       else (column.strings as StringColumn).push(present ? JSON.stringify(value) : null);
     }
   });
-  const fields = [...fixedFields, ...dataColumns.map((column) => column.field)];
+  const fields = [...fixedFields.map((field) => (field.name === 'seq' && !numericSeqs ? new Field('seq', new Utf8(), false) : field)), ...dataColumns.map((column) => column.field)];
   const children: Data[] = [
     stream.data(),
     makeData({ type: new Int32(), length: records.length, nullCount: 0, data: shard }),
-    seq.data(),
+    numericSeqs ? makeData({ type: new Float64(), length: records.length, nullCount: 0, data: seqNumbers }) : seqTexts.data(),
     id.data(),
     source.data(),
     eventType.data(),
@@ -202,7 +206,7 @@ export function decodeArrowSegment(bytes: Uint8Array, where: string, visit: (rec
     const stream = dictionaryReader(column('stream'));
     const shardData = column('shard');
     const shards = shardData.values as Int32Array;
-    const seq = utf8Reader(column('seq'));
+    const seq = seqReader(column('seq'));
     const id = utf8Reader(column('id'));
     const source = dictionaryReader(column('source'));
     const type = dictionaryReader(column('type'));
@@ -210,16 +214,18 @@ export function decodeArrowSegment(bytes: Uint8Array, where: string, visit: (rec
     const subject = dictionaryReader(column('subject'));
     const extraData = column('extra');
     const extra = utf8Reader(extraData);
+    const hasExtra = presence(extraData);
     const members = table.schema.fields.filter((field) => field.name.startsWith(dataPrefix)).map((field) => memberReader(field, column(field.name)));
     const times = new TimeTexts();
     for (let start = 0; start < batch.numRows; start += chunkRows) {
       const end = Math.min(batch.numRows, start + chunkRows);
+      for (const member of members) member.chunk?.(start, end, `${where}: rows ${rowBase + start + 1} to ${rowBase + end}`);
       const records: LedgerRecord[] = new Array(end - start);
       for (let i = start; i < end; i++) {
         const data: Record<string, unknown> = {};
-        for (const member of members) if (member.present(i)) setMember(data, member.name, member.value(i, where, rowBase));
+        for (const member of members) if (member.present(i)) setMember(data, member.name, member.value(i));
         const event: CloudEvent = { specversion: '1.0', id: id(i), source: source(i), type: type(i), time: times.of(timeOf(i)), subject: subject(i), data };
-        if (isValid(extraData, i)) Object.assign(event, parseJson(extra(i), `${where}: row ${rowBase + i + 1}: extra`));
+        if (hasExtra(i)) Object.assign(event, parseJson(extra(i), `${where}: row ${rowBase + i + 1}: extra`));
         records[i - start] = { stream: stream(i), shard: shards[shardData.offset + i]!, seq: seq(i), event };
       }
       visit(records);
@@ -245,16 +251,23 @@ function parseJson(text: string, where: string): unknown {
 function checkSchema(schema: Schema, where: string): void {
   const describe = (fields: readonly Field[]): string => fields.map((field) => `${field.name}: ${field.type}`).join(', ');
   const fixed = schema.fields.slice(0, fixedFields.length);
-  const same = fixed.length === fixedFields.length && fixed.every((field, i) => field.name === fixedFields[i]!.name && field.type.typeId === fixedFields[i]!.type.typeId);
+  const same =
+    fixed.length === fixedFields.length &&
+    fixed.every((field, i) => field.name === fixedFields[i]!.name && (field.type.typeId === fixedFields[i]!.type.typeId || (field.name === 'seq' && field.type.typeId === Type.Utf8)));
   const dataOk = schema.fields.slice(fixedFields.length).every((field) => field.name.startsWith(dataPrefix) && [Type.Dictionary, Type.Float, Type.Utf8].includes(field.type.typeId));
   if (!same || !dataOk) throw new FoldlineError('bad_archive', `${where}: an Arrow file of another schema (${describe(schema.fields)})`);
 }
 
-function isValid(data: Data, i: number): boolean {
-  if (data.nullCount === 0) return true;
-  if (data.nullCount === data.length || !data.nullBitmap) return false;
-  const at = data.offset + i;
-  return (data.nullBitmap[at >> 3]! & (1 << (at & 7))) !== 0;
+/** Whether a nullable column has a value at a row (Arrow's nullCount is a getter that may count: read it once). */
+function presence(data: Data): (i: number) => boolean {
+  const nulls = data.nullCount;
+  const bitmap = data.nullBitmap;
+  if (nulls === 0) return () => true;
+  if (nulls === data.length || !bitmap) return () => false;
+  return (i) => {
+    const at = data.offset + i;
+    return (bitmap[at >> 3]! & (1 << (at & 7))) !== 0;
+  };
 }
 
 /** A string column's values, each decoded when read as a flat string (a slice of one big string would keep all of it alive). */
@@ -274,6 +287,12 @@ function dictionaryReader(data: Data): (i: number) => string {
   return (i: number): string => values[indices[data.offset + i]!]!;
 }
 
+function seqReader(data: Data): (i: number) => string {
+  if (data.typeId === Type.Utf8) return utf8Reader(data);
+  const values = data.values as Float64Array;
+  return (i) => String(values[data.offset + i]);
+}
+
 function millisReader(data: Data): (i: number) => number {
   const values = data.values as BigInt64Array | Int32Array;
   if (values instanceof BigInt64Array) return (i) => Number(values[data.offset + i]);
@@ -284,26 +303,55 @@ function millisReader(data: Data): (i: number) => number {
 interface MemberReader {
   name: string;
   present(i: number): boolean;
-  value(i: number, where: string, rowBase: number): unknown;
+  value(i: number): unknown;
+  /** Readies rows `start` to `end` (a JSON column parses them in one go). */
+  chunk?(start: number, end: number, where: string): void;
 }
 
 function memberReader(field: Field, data: Data): MemberReader {
   const name = field.name.slice(dataPrefix.length);
-  const present = (i: number): boolean => isValid(data, i);
+  const present = presence(data);
   switch (field.type.typeId) {
-    case Type.Dictionary: {
-      const read = dictionaryReader(data);
-      return { name, present, value: read };
-    }
+    case Type.Dictionary:
+      return { name, present, value: dictionaryReader(data) };
     case Type.Float: {
       const values = data.values as Float64Array;
       return { name, present, value: (i) => values[data.offset + i] };
     }
     default: {
-      const read = utf8Reader(data);
-      return { name, present, value: (i, where, rowBase) => parseJson(read(i), `${where}: row ${rowBase + i + 1}: data member ${JSON.stringify(name)}`) };
+      let parsed: unknown[] = [];
+      let first = 0;
+      return {
+        name,
+        present,
+        value: (i) => parsed[i - first],
+        chunk(start, end, where) {
+          first = start;
+          parsed = parseJson(joinedJson(data, present, start, end), `${where}: data member ${JSON.stringify(name)}`) as unknown[];
+        },
+      };
     }
   }
+}
+
+/** Rows `start` to `end` of a column of JSON texts as the text of one JSON array (null where a row has none). */
+function joinedJson(data: Data, present: (i: number) => boolean, start: number, end: number): string {
+  const offsets = data.valueOffsets as Int32Array;
+  const bytes = data.values as Uint8Array;
+  const out = Buffer.allocUnsafe(offsets[data.offset + end]! - offsets[data.offset + start]! + (end - start) * 5 + 2);
+  let at = 0;
+  for (let i = start; i < end; i++) {
+    out[at++] = i === start ? 0x5b : 0x2c;
+    if (!present(i)) at += out.write('null', at, 'latin1');
+    else {
+      const from = offsets[data.offset + i]!;
+      const to = offsets[data.offset + i + 1]!;
+      out.set(bytes.subarray(from, to), at);
+      at += to - from;
+    }
+  }
+  out[at++] = 0x5d;
+  return out.toString('utf8', 0, at);
 }
 
 /**
