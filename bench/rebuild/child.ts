@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { readManifest } from '../../archive/archiver.js';
+import { bareExportFiles } from '../../archive/bareExport.js';
 import { DirStorage } from '../../archive/dirStorage.js';
 import { dealShards, rebuildFromArchive } from '../../archive/rebuild.js';
 import { EmbeddedStore } from '../../projections/embeddedStore.js';
@@ -13,7 +14,8 @@ import type { FloorResult, FloorWorkerData } from './floorProtocol.js';
  * One measurement of `npm run bench -- rebuild` in a process of its own, so that its peak
  * RSS is its own: `rebuild ARCHIVE WORKERS` (end to end into a fresh embedded store),
  * `fold ARCHIVE WORKERS MAX` or `parse ARCHIVE WORKERS` (the floors). Prints
- * `{events, seconds, maxRssBytes}` as JSON.
+ * `{events, seconds, maxRssBytes}` as JSON. A parse floor's ARCHIVE is a bare export's
+ * directory, its files dealt round the workers.
  */
 const [mode, archive, workersText, maxText] = process.argv.slice(2) as [string, string, string, string | undefined];
 const workers = Number(workersText);
@@ -31,14 +33,18 @@ async function rebuild(): Promise<{ events: number; seconds: number }> {
   }
 }
 
+async function floorParts(kind: 'fold' | 'parse'): Promise<FloorWorkerData[]> {
+  const storage = new DirStorage(archive);
+  if (kind === 'fold') return dealShards((await readManifest(storage))!, workers).map((segments) => ({ floor: 'fold', archive, segments, maxEvents: Number(maxText) }));
+  const files = await bareExportFiles(storage);
+  return Array.from({ length: workers }, (_, w) => ({ floor: 'parse', dir: archive, files: files.filter((_, i) => i % workers === w) }));
+}
+
 async function floor(kind: 'fold' | 'parse'): Promise<{ events: number; seconds: number }> {
-  const manifest = (await readManifest(new DirStorage(archive)))!;
-  const parts = dealShards(manifest, workers);
   const results = await Promise.all(
-    parts.map(
-      (segments) =>
+    (await floorParts(kind)).map(
+      (data) =>
         new Promise<FloorResult>((resolve, reject) => {
-          const data: FloorWorkerData = { floor: kind, archive, segments, maxEvents: Number(maxText ?? Infinity) };
           const worker = new Worker(new URL('./floorWorker.boot.js', import.meta.url), { workerData: data });
           worker.once('message', resolve);
           worker.once('error', reject);

@@ -1,13 +1,11 @@
 import type { SegmentEntry } from '../../archive/manifest.js';
 
-/** A floor worker's `workerData`: the segments of its shards, and what it measures. */
-export interface FloorWorkerData {
-  /** `fold`: decode up to `maxEvents` first (untimed), then time folding them; `parse`: time gunzip and JSON.parse of NDJSON segments. */
-  floor: 'fold' | 'parse';
-  archive: string;
-  segments: SegmentEntry[];
-  maxEvents: number;
-}
+/**
+ * A floor worker's `workerData`. `fold`: decode up to `maxEvents` events of the segments
+ * first (untimed), then time folding them; `parse`: time reading, gunzipping and
+ * JSON.parsing the NDJSON.gz files.
+ */
+export type FloorWorkerData = { floor: 'fold'; archive: string; segments: SegmentEntry[]; maxEvents: number } | { floor: 'parse'; dir: string; files: string[] };
 
 export interface FloorResult {
   events: number;

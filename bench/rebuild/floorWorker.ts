@@ -15,7 +15,7 @@ import type { FloorResult, FloorWorkerData } from './floorProtocol.js';
  */
 const data = workerData as FloorWorkerData;
 
-async function foldFloor(): Promise<FloorResult> {
+async function foldFloor(data: Extract<FloorWorkerData, { floor: 'fold' }>): Promise<FloorResult> {
   const records: LedgerRecord[] = [];
   for (const segment of data.segments) {
     if (records.length >= data.maxEvents) break;
@@ -30,11 +30,11 @@ async function foldFloor(): Promise<FloorResult> {
   return { events: records.length, ms: performance.now() - started };
 }
 
-async function parseFloor(): Promise<FloorResult> {
+async function parseFloor(data: Extract<FloorWorkerData, { floor: 'parse' }>): Promise<FloorResult> {
   const started = performance.now();
   let events = 0;
-  for (const segment of data.segments) {
-    const text = gunzipSync(await readFile(join(data.archive, segment.file))).toString('utf8');
+  for (const file of data.files) {
+    const text = gunzipSync(await readFile(join(data.dir, file))).toString('utf8');
     for (let at = 0; at < text.length; ) {
       const end = text.indexOf('\n', at);
       const stop = end < 0 ? text.length : end;
@@ -48,4 +48,4 @@ async function parseFloor(): Promise<FloorResult> {
   return { events, ms: performance.now() - started };
 }
 
-parentPort!.postMessage(await (data.floor === 'fold' ? foldFloor() : parseFloor()));
+parentPort!.postMessage(await (data.floor === 'fold' ? foldFloor(data) : parseFloor(data)));
