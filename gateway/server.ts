@@ -9,6 +9,7 @@ import { dispatcher } from './http/dispatch.js';
 import { Router } from './http/router.js';
 import { extraHttpRoutes, httpRoutes } from './http/routes.js';
 import { staticRoutes } from './http/staticRoutes.js';
+import { subscriptionRoutes } from './http/subscriptionRoutes.js';
 import { registerLiveRoute } from './live/liveRoute.js';
 import { GatewayMetrics } from './metrics.js';
 import { defaultLimits, type Gateway, type GatewayOptions } from './types.js';
@@ -28,6 +29,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const appender = new Appender({ ledger, validate, views, guard, metrics, limits });
   const router = new Router([
     ...httpRoutes({ ledger, views, appender, guard, limits, registry, moreMetrics: options.moreMetrics ?? (async () => '') }),
+    ...(options.subscriptions ? subscriptionRoutes(options.subscriptions, guard) : []),
     ...extraHttpRoutes(options.extraRoutes ?? [], guard),
     ...staticRoutes(options.assets ?? new Map()),
   ]);

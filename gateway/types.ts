@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import type { Frontier } from '../crdt/index.js';
 import type { ViewValue } from '../joiner/types.js';
 import type { CloudEvent, Ledger } from '../ledger/types.js';
+import type { SubscriptionAdmin } from '../subscriptions/subscriptions.js';
 
 /**
  * Checks a whole batch of decoded request values before anything is appended: returns the
@@ -148,6 +149,8 @@ export interface GatewayOptions {
    */
   allowedOrigins?: readonly string[];
   extraRoutes?: readonly ExtraRoute[];
+  /** Webhook subscriptions to manage at `/v1/subscriptions` (operators only); without it there is no such route. */
+  subscriptions?: SubscriptionAdmin;
   /** Files by URL path (`/` is the page). */
   assets?: ReadonlyMap<string, StaticAsset>;
 }

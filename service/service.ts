@@ -7,6 +7,8 @@ import type { ExtraRoute, Gateway } from '../gateway/types.js';
 import { ViewEngine } from '../joiner/viewEngine.js';
 import type { Ledger } from '../ledger/types.js';
 import { FoldWorker } from '../projections/foldWorker.js';
+import { Subscriptions, type SubscriptionsOptions } from '../subscriptions/subscriptions.js';
+import { openSubscriptionStore } from './subscriptionStore.js';
 import { embeddedBackends, loadBackends, type Backends } from './backends.js';
 import { loadDemoHistory } from './demoHistory.js';
 import type { Domain } from './domain.js';
@@ -30,6 +32,8 @@ export interface ServiceOptions {
   demo?: boolean;
   /** The fold worker died: views no longer advance, the service should go (default: log only). */
   onFatal?: (error: Error) => void;
+  /** How webhook deliveries are retried and paced (default: `defaultDelivery`). */
+  subscriptionDelivery?: SubscriptionsOptions['delivery'];
 }
 
 export interface Service {
@@ -37,6 +41,7 @@ export interface Service {
   ledger: Ledger;
   runtime: FoldWorker;
   views: ViewEngine;
+  subscriptions: Subscriptions;
   close(): Promise<void>;
 }
 
@@ -99,7 +104,18 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     views: domain.views,
     onError: (error, view, key) => logger.error({ err: error, view, key }, 'view computation failed'),
   });
+  // Webhooks read the ledger themselves, each from its own checkpoint: never in the fold's way.
+  const subscriptionStore = await openSubscriptionStore(options.dataDir);
+  const subscriptions = await Subscriptions.open({
+    ledger,
+    store: subscriptionStore,
+    logger,
+    registry,
+    ...(options.subscriptionDelivery ? { delivery: options.subscriptionDelivery } : {}),
+  });
   const closeBehindGateway = async (): Promise<void> => {
+    await subscriptions.close();
+    await subscriptionStore.close();
     views.close();
     await runtime.stop();
     await store.close();
@@ -120,6 +136,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       ...(options.authSecret === undefined ? {} : { auth: { secret: options.authSecret, policy: domain.access } }),
       ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
       extraRoutes,
+      subscriptions,
       ...(domain.assets ? { assets: await domain.assets() } : {}),
     });
   } catch (error) {
@@ -134,6 +151,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     ledger,
     runtime,
     views,
+    subscriptions,
     async close() {
       await gateway.close();
       await closeBehindGateway();

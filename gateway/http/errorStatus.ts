@@ -33,9 +33,11 @@ const statusByCode: Readonly<Record<string, number>> = {
   // What it names.
   not_found: 404,
   unknown_shard: 404,
+  unknown_subscription: 404,
   unknown_view: 404,
   method_not_allowed: 405,
   conflict: 409,
+  subscription_exists: 409,
   body_too_large: 413,
   batch_too_large: 413,
   unsupported_media_type: 415,
