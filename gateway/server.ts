@@ -5,6 +5,7 @@ import { Appender } from './append.js';
 import { AccessGuard } from './auth/guard.js';
 import { checkListenAddress } from './auth/listenAddress.js';
 import { defaultOrigins, OriginAllowList } from './auth/origins.js';
+import { changesRoute } from './http/changesRoute.js';
 import { dispatcher } from './http/dispatch.js';
 import { Router } from './http/router.js';
 import { extraHttpRoutes, httpRoutes } from './http/routes.js';
@@ -30,6 +31,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const router = new Router([
     ...httpRoutes({ ledger, views, appender, guard, limits, registry, moreMetrics: options.moreMetrics ?? (async () => '') }),
     ...(options.subscriptions ? subscriptionRoutes(options.subscriptions, guard) : []),
+    ...(options.changes ? [changesRoute(options.changes, guard)] : []),
     ...extraHttpRoutes(options.extraRoutes ?? [], guard),
     ...staticRoutes(options.assets ?? new Map()),
   ]);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Frontier } from '../crdt/index.js';
+import type { ChangeFeed } from '../joiner/changeFeed.js';
 import type { ViewValue } from '../joiner/types.js';
 import type { CloudEvent, Ledger } from '../ledger/types.js';
 import type { SubscriptionAdmin } from '../subscriptions/subscriptions.js';
@@ -149,6 +150,8 @@ export interface GatewayOptions {
    */
   allowedOrigins?: readonly string[];
   extraRoutes?: readonly ExtraRoute[];
+  /** The change stream served at `/v1/changes`; without it there is no such route. */
+  changes?: ChangeFeed;
   /** Webhook subscriptions to manage at `/v1/subscriptions` (operators only); without it there is no such route. */
   subscriptions?: SubscriptionAdmin;
   /** Files by URL path (`/` is the page). */

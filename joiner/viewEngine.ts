@@ -27,6 +27,11 @@ interface Materialized {
   value: unknown;
   /** The value's JSON text: what subscribers are sent, and what tells a new value from the last. */
   json: string;
+  /**
+   * The JSON text last published, or first computed clean (none: first computed dirty): a value
+   * is published only when clean and other than it.
+   */
+  published: string | undefined;
   frontier: Frontier;
   dependencies: Set<string>;
   /** A dependency changed since the value was computed. */
@@ -186,11 +191,17 @@ export class ViewEngine {
         this.unindex(id, entry.dependencies);
         this.index(id, dependencies);
       }
-      const changed = entry.json !== json;
-      Object.assign(entry, { value, json, dependencies, frontier, dirty });
-      if (changed) this.publish(entry);
+      // A clean value reflects everything folded by now, not only what had been when its
+      // computation began: published values then carry frontiers in the order they are published.
+      // A dirty one is not published: its recomputation (scheduled below) is.
+      const publish = !dirty && entry.published !== json;
+      Object.assign(entry, { value, json, dependencies, frontier: dirty ? frontier : this.frontier(), dirty });
+      if (publish) {
+        entry.published = json;
+        this.publish(entry);
+      }
     } else {
-      entry = { view, key, value, json, frontier, dependencies, dirty, listeners: new Set() };
+      entry = { view, key, value, json, published: dirty ? undefined : json, frontier: dirty ? frontier : this.frontier(), dependencies, dirty, listeners: new Set() };
       this.kept.set(id, entry);
       this.index(id, dependencies);
       this.idle.set(id, true);
