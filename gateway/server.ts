@@ -7,6 +7,7 @@ import { checkListenAddress } from './auth/listenAddress.js';
 import { defaultOrigins, OriginAllowList } from './auth/origins.js';
 import { changesRoute } from './http/changesRoute.js';
 import { dispatcher } from './http/dispatch.js';
+import { explainRoute } from './http/explainRoute.js';
 import { Router } from './http/router.js';
 import { extraHttpRoutes, httpRoutes } from './http/routes.js';
 import { staticRoutes } from './http/staticRoutes.js';
@@ -29,6 +30,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const guard = new AccessGuard(options.auth);
   const appender = new Appender({ ledger, validate, views, guard, metrics, limits });
   const router = new Router([
+    ...(options.explainer ? [explainRoute(options.explainer, guard, limits)] : []),
     ...httpRoutes({ ledger, views, appender, guard, limits, registry, moreMetrics: options.moreMetrics ?? (async () => '') }),
     ...(options.subscriptions ? subscriptionRoutes(options.subscriptions, guard) : []),
     ...(options.changes ? [changesRoute(options.changes, guard)] : []),

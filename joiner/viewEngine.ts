@@ -1,6 +1,6 @@
 import { FoldlineError } from '../base/errors.js';
 import { LruCache } from '../base/lruCache.js';
-import { pairKey } from '../base/pairKey.js';
+import { pairKey, splitPairKey } from '../base/pairKey.js';
 import { frontierCovers, frontiersEqual, type Frontier } from '../crdt/index.js';
 import { computeView, type Computed } from './compute.js';
 import { EntityCache } from './entityCache.js';
@@ -99,10 +99,19 @@ export class ViewEngine {
 
   /** The current value of a view key, reflecting at least `after` (never an older value). */
   async read(view: string, key: string, options: { after?: Frontier; waitMs?: number } = {}): Promise<ViewValue> {
+    return this.valueOf(await this.readEntry(view, key, options));
+  }
+
+  /** A read, with the entities the value read (`[projection, key]`): what explains it. */
+  async readWithInputs(view: string, key: string, options: { after?: Frontier; waitMs?: number } = {}): Promise<{ value: ViewValue; inputs: Array<[string, string]> }> {
+    const entry = await this.readEntry(view, key, options);
+    return { value: this.valueOf(entry), inputs: [...entry.dependencies].map(splitPairKey) };
+  }
+
+  private async readEntry(view: string, key: string, options: { after?: Frontier; waitMs?: number }): Promise<Materialized> {
     this.definition(view, key);
     if (options.after) await this.waitFor(options.after, options.waitMs ?? 0);
-    const entry = await this.materialize(view, key);
-    return this.valueOf(entry);
+    return this.materialize(view, key);
   }
 
   /**

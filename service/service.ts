@@ -7,6 +7,7 @@ import { checkCanListen, startGateway } from '../gateway/server.js';
 import type { ExtraRoute, Gateway } from '../gateway/types.js';
 import { ChangeFeed, defaultChangeLogLimits } from '../joiner/changeFeed.js';
 import type { ChangeLogLimits } from '../joiner/changeLog.js';
+import { ViewExplainer } from '../joiner/explain.js';
 import type { ViewDefinition } from '../joiner/types.js';
 import { ViewEngine } from '../joiner/viewEngine.js';
 import type { Ledger } from '../ledger/types.js';
@@ -151,6 +152,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       extraRoutes,
       subscriptions,
       ...(changes ? { changes } : {}),
+      explainer: new ViewExplainer({ engine: views, source: runtime, ledger, projections: domain.projections }),
       ...(domain.assets ? { assets: await domain.assets() } : {}),
     });
   } catch (error) {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { isTraceparent } from '../base/traceparent.js';
 import { frontierAdvance, mergeFrontiers, positionKey, type Frontier } from '../crdt/index.js';
 import type { Ledger, LedgerRecord } from '../ledger/types.js';
 import { KeyedQueue } from '../projections/keyedQueue.js';
@@ -27,8 +28,6 @@ export interface DelivererContext {
   options: DeliveryOptions;
 }
 
-/** A W3C trace context header value, passed on as it came with the event. */
-const traceparentPattern = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 /** A failing read of the ledger is tried again after this long. */
 const readRetryMs = 1000;
 
@@ -209,7 +208,8 @@ export class SubscriptionDeliverer {
       // Percent-encoded: an id may hold what a header may not. The body has it as it is.
       'foldline-event-id': encodeURIComponent(event.id),
       'foldline-subscription': this.spec.name,
-      ...(typeof traceparent === 'string' && traceparentPattern.test(traceparent) ? { traceparent } : {}),
+      // The trace the event came with, passed on as it is.
+      ...(isTraceparent(traceparent) ? { traceparent } : {}),
     };
   }
 }
