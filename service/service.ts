@@ -14,6 +14,7 @@ import type { Ledger } from '../ledger/types.js';
 import { FoldWorker } from '../projections/foldWorker.js';
 import type { StateStore } from '../projections/types.js';
 import { Subscriptions, type SubscriptionsOptions } from '../subscriptions/subscriptions.js';
+import type { SubscriptionStore } from '../subscriptions/types.js';
 import { openSubscriptionStore } from './subscriptionStore.js';
 import { embeddedBackends, loadBackends, type Backends } from './backends.js';
 import { loadDemoHistory } from './demoHistory.js';
@@ -117,18 +118,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     onError: (error, view, key) => logger.error({ err: error, view, key }, 'view computation failed'),
   });
   const changes = changeFeed(changeDefinitions, options, views, runtime, store);
-  // Webhooks read the ledger themselves, each from its own checkpoint: never in the fold's way.
-  const subscriptionStore = await openSubscriptionStore(options.dataDir);
-  const subscriptions = await Subscriptions.open({
-    ledger,
-    store: subscriptionStore,
-    logger,
-    registry,
-    ...(options.subscriptionDelivery ? { delivery: options.subscriptionDelivery } : {}),
-  });
+  let subscriptionStore: SubscriptionStore | undefined;
+  let subscriptions: Subscriptions | undefined;
   const closeBehindGateway = async (): Promise<void> => {
-    await subscriptions.close();
-    await subscriptionStore.close();
+    await subscriptions?.close();
+    await subscriptionStore?.close();
     await changes?.close();
     views.close();
     await runtime.stop();
@@ -138,6 +132,15 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const extraRoutes: ExtraRoute[] = [...(domain.routes ?? []), ...(options.demo ? (domain.demo?.routes ?? []) : [])];
   let gateway: Gateway;
   try {
+    // Webhooks read the ledger themselves, each from its own checkpoint: never in the fold's way.
+    subscriptionStore = await openSubscriptionStore(options.dataDir);
+    subscriptions = await Subscriptions.open({
+      ledger,
+      store: subscriptionStore,
+      logger,
+      registry,
+      ...(options.subscriptionDelivery ? { delivery: options.subscriptionDelivery } : {}),
+    });
     gateway = await startGateway({
       ledger,
       validate: domain.validate,
