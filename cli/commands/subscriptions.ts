@@ -1,5 +1,6 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { SubscriptionsClient } from '../../client/subscriptions.js';
+import { serverUrlOption } from '../serverUrl.js';
 
 interface ServerOptions {
   url: string;
@@ -51,20 +52,10 @@ export function subscriptionsCommand(): Command {
 
 function withServer(command: Command): Command {
   return command
-    .addOption(new Option('--url <url>', 'base URL of the server, such as http://127.0.0.1:8080').env('FOLDLINE_URL').argParser(serverUrl).makeOptionMandatory())
+    .addOption(new Option('--url <url>', 'base URL of the server, such as http://127.0.0.1:8080').env('FOLDLINE_URL').argParser(serverUrlOption).makeOptionMandatory())
     .addOption(new Option('--token <jwt>', 'bearer token (staff or service) when the server has auth on').env('FOLDLINE_TOKEN'));
 }
 
 function client(options: ServerOptions): SubscriptionsClient {
   return new SubscriptionsClient(options.url, options.token || undefined);
-}
-
-function serverUrl(text: string): string {
-  try {
-    const url = new URL(text);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
-    return url.origin;
-  } catch {
-    throw new InvalidArgumentError('--url must be an http(s) URL');
-  }
 }
