@@ -6,11 +6,12 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frontierCovers } from '../crdt/index.js';
 import { decodeToken } from '../ledger/token.js';
+import type { CloudEvent } from '../ledger/types.js';
 import { retailDomain } from '../retail/domain.js';
 import { startService, type Service } from '../service/service.js';
 import type { SubscriptionStatus } from '../subscriptions/types.js';
 import { cartChange } from './support/retailGateway.js';
-import { WebhookReceiver } from './support/webhookReceiver.js';
+import { RemoteReceivers, type ReceiverReport } from './support/webhookReceivers.js';
 
 /*
  * Twenty webhook subscribers on one service, each on a real HTTP server on loopback: one
@@ -26,10 +27,12 @@ const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 let dataDir: string;
 let service: Service;
-const receivers = Array.from({ length: 20 }, () => new WebhookReceiver(secret));
-const failing = receivers[0]!;
-const slow = receivers[1]!;
-const healthy = receivers.slice(2);
+/** In a child process: receiving takes nothing of the service's event loop, whose lag is measured. */
+let receivers: RemoteReceivers;
+let urls: string[];
+const failing = 0;
+const slow = 1;
+const healthy = Array.from({ length: 18 }, (_, index) => index + 2);
 const nameOf = (index: number): string => `hook-${String(index).padStart(2, '0')}`;
 
 beforeAll(async () => {
@@ -43,13 +46,14 @@ beforeAll(async () => {
     logger: pino({ level: 'silent' }),
     subscriptionDelivery: { retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 100 }, concurrency: 4, timeoutMs: 5_000 },
   });
-  failing.status = 500;
-  slow.delayMs = 2_000;
+  ({ receivers, urls } = await RemoteReceivers.start(20, secret));
+  await receivers.set(failing, { status: 500 });
+  await receivers.set(slow, { delayMs: 2_000 });
 }, 30_000);
 
 afterAll(async () => {
   await service?.close();
-  await Promise.all(receivers.map((receiver) => receiver.close()));
+  await receivers?.close();
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -61,7 +65,11 @@ async function api(method: string, path: string, body?: unknown): Promise<{ stat
   return { status: response.status, answer: await response.json() };
 }
 
-/** Appends `rounds` batches one after another; each batch's fold lag: from its acknowledgement to the views reflecting it. */
+/**
+ * Appends `rounds` batches one after another; each batch's fold lag: from its append being
+ * acknowledged (durable) to the views reflecting it, which includes the serving thread taking
+ * in the fold worker's report, on the event loop the deliveries share.
+ */
 async function appendRounds(): Promise<{ ids: Map<string, string[]>; lagsMs: number[] }> {
   const ids = new Map<string, string[]>();
   const lagsMs: number[] = [];
@@ -73,10 +81,9 @@ async function appendRounds(): Promise<{ ids: Map<string, string[]>; lagsMs: num
       ids.set(customer, [...(ids.get(customer) ?? []), event['id'] as string]);
       return event;
     });
-    const response = await fetch(`${service.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/cloudevents-batch+json' }, body: JSON.stringify(events) });
-    const { token } = (await response.json()) as { token: string };
+    const { head } = await service.ledger.append(events as unknown as CloudEvent[]);
     const acknowledged = performance.now();
-    await service.views.waitFor(decodeToken(token), 10_000);
+    await service.views.waitFor(head, 10_000);
     lagsMs.push(performance.now() - acknowledged);
   }
   return { ids, lagsMs };
@@ -95,8 +102,10 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
   }
 }
 
+const distinct = (receiver: ReceiverReport): Set<string> => new Set(receiver.received.map(({ id }) => id));
+
 /** Each key's events in the order first received (deliveries may repeat). */
-function orderByKey(receiver: WebhookReceiver): Map<string, string[]> {
+function orderByKey(receiver: ReceiverReport): Map<string, string[]> {
   const seen = new Set<string>();
   const order = new Map<string, string[]>();
   for (const { id, subject } of receiver.received) {
@@ -113,7 +122,6 @@ describe('webhook subscriptions: twenty subscribers, one failing and one slow', 
   it('deliver every event in per-key order to the healthy ones, dead-letter the failing one’s and replay them, and leave the fold as fast as without', async () => {
     const without = await appendRounds();
 
-    const urls = await Promise.all(receivers.map((receiver) => receiver.listen()));
     for (const [index, url] of urls.entries()) {
       const { status, answer } = await api('POST', '/v1/subscriptions', { name: nameOf(index), url, secret, types: ['retail.cart.item-added'] });
       expect([status, answer.name, answer.lag]).toEqual([201, nameOf(index), 0]);
@@ -122,26 +130,32 @@ describe('webhook subscriptions: twenty subscribers, one failing and one slow', 
 
     const withSubscribers = await appendRounds();
     const total = rounds * perRound;
-    await until('the healthy subscribers have every event', () => healthy.every((receiver) => receiver.distinct().size === total));
+    let reports: ReceiverReport[] = [];
+    await until('the healthy subscribers have every event', async () => {
+      reports = await receivers.report();
+      return healthy.every((index) => distinct(reports[index]!).size === total);
+    });
 
-    for (const receiver of healthy) {
-      expect(orderByKey(receiver)).toEqual(withSubscribers.ids);
-      expect(receiver.badSignatures).toBe(0);
-      expect(receiver.received.find(({ traceparent: given }) => given !== undefined)?.traceparent).toBe(traceparent);
+    for (const index of healthy) {
+      const report = reports[index]!;
+      expect(orderByKey(report)).toEqual(withSubscribers.ids);
+      expect(report.badSignatures).toBe(0);
+      expect(report.received.find(({ traceparent: given }) => given !== undefined)?.traceparent).toBe(traceparent);
     }
     // The slow one holds back nobody but itself: still behind, yet moving.
-    const slowStatus = (await statuses()).get(nameOf(1))!;
-    expect(slow.distinct().size).toBeLessThan(total);
+    const slowStatus = (await statuses()).get(nameOf(slow))!;
+    expect(distinct(reports[slow]!).size).toBeLessThan(total);
     expect(slowStatus.lag).toBeGreaterThan(0);
-    expect(slow.calls).toBeGreaterThan(0);
+    expect(reports[slow]!.calls).toBeGreaterThan(0);
     // The fold reached the ledger's head while the slow subscriber is still behind.
     expect(frontierCovers(decodeToken((await api('GET', '/v1/health')).answer.views), await service.ledger.head())).toBe(true);
 
     // The fold's lag with twenty subscribers delivering, next to the same appends without any.
     const lagWithout = median(without.lagsMs);
     const lagWith = median(withSubscribers.lagsMs);
-    console.log(`fold lag per batch, median: ${lagWithout.toFixed(1)} ms without subscribers, ${lagWith.toFixed(1)} ms with 20`);
-    expect(lagWith).toBeLessThanOrEqual(Math.max(3 * lagWithout, lagWithout + 30));
+    console.log(`fold lag (durable append → views reflect it) per batch, median: ${lagWithout.toFixed(2)} ms without subscribers, ${lagWith.toFixed(2)} ms with 20 delivering`);
+    // Not a bound on this machine's speed: the same appends, with and without, a moment apart.
+    expect(lagWith).toBeLessThanOrEqual(Math.max(3 * lagWithout, lagWithout + 25));
 
     await until('the failing subscriber holds every event as a dead letter', async () => (await statuses()).get(nameOf(0))!.deadLetters === total);
     const failingStatus = (await statuses()).get(nameOf(0))!;
@@ -151,10 +165,10 @@ describe('webhook subscriptions: twenty subscribers, one failing and one slow', 
     expect(dead.deadLetters).toHaveLength(total);
     expect(dead.deadLetters[0]).toMatchObject({ subscription: nameOf(0), attempts: 3, reason: 'HTTP 500' });
 
-    failing.status = 200;
+    await receivers.set(failing, { status: 200 });
     const replay = await api('POST', `/v1/subscriptions/${nameOf(0)}/replay-dead`);
     expect(replay).toEqual({ status: 200, answer: { name: nameOf(0), replayed: total, delivered: total, stillDead: 0 } });
-    expect(orderByKey(failing)).toEqual(withSubscribers.ids);
+    expect(orderByKey((await receivers.report())[failing]!)).toEqual(withSubscribers.ids);
     expect((await statuses()).get(nameOf(0))!.deadLetters).toBe(0);
 
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
