@@ -34,6 +34,8 @@ export class ChangeFeed {
   /** Namespace → the streamed views whose keys are its entity keys. */
   private readonly viewsByNamespace = new Map<string, ViewDefinition[]>();
   private readonly followed = new Map<string, Promise<() => void>>();
+  /** Follows whose first value is not in yet. */
+  private readonly starting = new Set<Promise<unknown>>();
   private readonly detach: () => void;
   private closed = false;
 
@@ -54,6 +56,12 @@ export class ChangeFeed {
     if (!this.streamed.has(view)) {
       throw new FoldlineError('not_streamed', `view ${JSON.stringify(view)} is not on the change stream (streamed: ${[...this.streamed.keys()].join(', ') || 'none'})`, { path: '/view' });
     }
+  }
+
+  /** Resolves once every key followed so far has its first value in, and the engine recomputed what was pending (tests). */
+  async settled(): Promise<void> {
+    while (this.starting.size > 0) await Promise.all(this.starting);
+    await this.options.engine.settled();
   }
 
   async close(): Promise<void> {
@@ -97,10 +105,14 @@ export class ChangeFeed {
     };
     const subscribed = this.options.engine.subscribe(view.name, key, onValue, {});
     this.followed.set(id, subscribed);
-    return subscribed.catch((error: unknown) => {
-      this.followed.delete(id);
-      this.options.onError?.(error, view.name, key);
-    });
+    const started = subscribed
+      .catch((error: unknown) => {
+        this.followed.delete(id);
+        this.options.onError?.(error, view.name, key);
+      })
+      .finally(() => this.starting.delete(started));
+    this.starting.add(started);
+    return started;
   }
 
   private lastFrontier() {
