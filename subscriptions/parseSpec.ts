@@ -49,5 +49,5 @@ function isHttpUrl(text: string): boolean {
 }
 
 function invalid(path: string, message: string): FoldlineError {
-  return new FoldlineError('invalid_subscription', path === '' ? message : `${path.slice(1)} ${message}`, { path });
+  return new FoldlineError('invalid_subscription', path === '' ? message : `${path.slice(1)} ${message}`, path === '' ? {} : { path });
 }

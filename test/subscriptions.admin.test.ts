@@ -138,7 +138,7 @@ describe('/v1/subscriptions', () => {
 /** An event appended while the service is down, straight to its data directory. */
 async function appendCartDirect(): Promise<string> {
   const event = cartChange('added', 'c-admin-down', 'sku-1', 1);
-  const run = await runFoldline(['ledger', 'append', '--data', dataDir, '-'], { input: `${JSON.stringify(event)}\n` });
+  const run = await runFoldline(['ledger', 'append', '--data', dataDir, '--shards', '2', '-'], { input: `${JSON.stringify(event)}\n` });
   expect(run.code).toBe(0);
   return event['id'] as string;
 }

@@ -20,6 +20,7 @@ const statusByCode: Readonly<Record<string, number>> = {
   invalid_batch: 400,
   invalid_event: 400,
   invalid_header: 400,
+  invalid_subscription: 400,
   key_too_long: 400,
   not_streamed: 400,
   malformed_json: 400,
