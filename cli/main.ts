@@ -6,6 +6,7 @@ import { ledgerCommand } from './commands/ledger.js';
 import { loadCommand } from './commands/load.js';
 import { rebuildCommand } from './commands/rebuild.js';
 import { startCommand } from './commands/start.js';
+import { subscriptionsCommand } from './commands/subscriptions.js';
 import { describeFailure } from './failures.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -19,6 +20,7 @@ program.addCommand(ledgerCommand());
 program.addCommand(genCommand());
 program.addCommand(startCommand());
 program.addCommand(loadCommand());
+program.addCommand(subscriptionsCommand());
 program.addCommand(archiveCommand());
 program.addCommand(rebuildCommand());
 
