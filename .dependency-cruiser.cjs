@@ -10,13 +10,15 @@ const layers = {
   joiner: ['base', 'crdt', 'ledger', 'projections'],
   subscriptions: ['base', 'crdt', 'ledger', 'projections', 'joiner'],
   gateway: ['base', 'crdt', 'ledger', 'projections', 'joiner', 'subscriptions'],
-  service: ['base', 'crdt', 'ledger', 'projections', 'joiner', 'subscriptions', 'gateway'],
+  // Archives and rebuilds: the ledger's records and the projections' folds, nothing that serves.
+  archive: ['base', 'crdt', 'ledger', 'projections'],
+  service: ['base', 'crdt', 'ledger', 'projections', 'joiner', 'subscriptions', 'gateway', 'archive'],
   // A domain plug-in: code from base and crdt, only the definitions (types) of the rest (see below).
   retail: ['base', 'crdt', 'ledger', 'projections', 'joiner', 'subscriptions', 'gateway', 'service'],
   client: ['base', 'crdt', 'ledger', 'retail'],
-  cli: ['base', 'crdt', 'ledger', 'projections', 'joiner', 'subscriptions', 'gateway', 'service', 'retail', 'client'],
-  bench: ['base', 'crdt', 'ledger', 'projections', 'joiner', 'subscriptions', 'gateway', 'service', 'retail', 'client', 'cli'],
-  test: Object.keys({ base: 0, crdt: 0, ledger: 0, projections: 0, joiner: 0, subscriptions: 0, gateway: 0, service: 0, retail: 0, client: 0, cli: 0, bench: 0 }),
+  cli: ['base', 'crdt', 'ledger', 'projections', 'joiner', 'subscriptions', 'gateway', 'archive', 'service', 'retail', 'client'],
+  bench: ['base', 'crdt', 'ledger', 'projections', 'joiner', 'subscriptions', 'gateway', 'archive', 'service', 'retail', 'client', 'cli'],
+  test: Object.keys({ base: 0, crdt: 0, ledger: 0, projections: 0, joiner: 0, subscriptions: 0, gateway: 0, archive: 0, service: 0, retail: 0, client: 0, cli: 0, bench: 0 }),
 };
 const all = Object.keys(layers).join('|');
 
