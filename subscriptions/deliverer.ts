@@ -2,10 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { isTraceparent } from '../base/traceparent.js';
 import { frontierAdvance, mergeFrontiers, positionKey, type Frontier } from '../crdt/index.js';
-import type { Ledger, LedgerRecord } from '../ledger/types.js';
+import type { CloudEvent, Ledger } from '../ledger/types.js';
 import { KeyedQueue } from '../projections/keyedQueue.js';
 import { retryDelay, type RetryPolicy } from './backoff.js';
-import type { SubscriptionMetrics } from './metrics.js';
+import type { SubscriptionMetrics, SubscriptionSeries } from './metrics.js';
+import type { DeliverableRecord, SharedReads } from './sharedReads.js';
 import { signature, signatureHeader } from './signature.js';
 import type { DeadDelivery, ReplayOutcome, SubscriptionSpec, SubscriptionStore } from './types.js';
 import { WebhookPoster } from './webhookPoster.js';
@@ -22,6 +23,7 @@ export interface DeliveryOptions {
 
 export interface DelivererContext {
   ledger: Ledger;
+  reads: SharedReads;
   store: SubscriptionStore;
   metrics: SubscriptionMetrics;
   logger: Logger;
@@ -47,6 +49,8 @@ export class SubscriptionDeliverer {
   private readonly queue: KeyedQueue;
   private readonly types: ReadonlySet<string> | undefined;
   private running: Promise<void> = Promise.resolve();
+  /** Its metrics' series, labelled once (not per delivery). */
+  private readonly counters: SubscriptionSeries;
   /** Dead letters it holds (kept in step with the store, for the metrics). */
   deadLetters: number;
   /** Since this deliverer started: events delivered, and attempts that failed. */
@@ -65,6 +69,7 @@ export class SubscriptionDeliverer {
     this.poster = new WebhookPoster(spec.url, concurrency, timeoutMs);
     this.queue = new KeyedQueue({ concurrency });
     this.types = spec.types && new Set(spec.types);
+    this.counters = context.metrics.of(spec.name);
   }
 
   start(): void {
@@ -94,7 +99,7 @@ export class SubscriptionDeliverer {
     await Promise.all(
       letters.map((letter) =>
         this.queue.push(keyOf(letter.position, letter.event.subject), async () => {
-          const outcome = await this.deliver(letter.event);
+          const outcome = await this.deliver(letter.event, JSON.stringify(letter.event));
           if (outcome === 'delivered') delivered.push(letter);
           else if (outcome !== 'stopped') stillDead.push({ ...letter, attempts: letter.attempts + outcome.attempts, reason: outcome.reason, at: new Date().toISOString() });
         }),
@@ -102,7 +107,7 @@ export class SubscriptionDeliverer {
     );
     await store.settleDead(this.spec.name, delivered, stillDead);
     this.deadLetters -= delivered.length;
-    metrics.deliveries.inc({ subscription: this.spec.name, outcome: 'replayed' }, delivered.length);
+    this.counters.replayed.inc(delivered.length);
     return { name: this.spec.name, replayed: letters.length, delivered: delivered.length, stillDead: stillDead.length };
   }
 
@@ -132,18 +137,11 @@ export class SubscriptionDeliverer {
     }
   }
 
-  private async readRound(): Promise<LedgerRecord[]> {
-    const { ledger, options } = this.context;
-    const records: LedgerRecord[] = [];
-    for (const { name, shards } of ledger.streams) {
-      for (let shard = 0; shard < shards; shard++) {
-        records.push(...(await ledger.read(name, shard, this.checkpoint[positionKey(name, shard)] ?? null, options.batchSize)));
-      }
-    }
-    return records;
+  private readRound(): Promise<DeliverableRecord[]> {
+    return this.context.reads.round(this.checkpoint, this.context.options.batchSize);
   }
 
-  private async deliverRound(records: readonly LedgerRecord[]): Promise<void> {
+  private async deliverRound(records: readonly DeliverableRecord[]): Promise<void> {
     const next = mergeFrontiers(this.checkpoint);
     const dead: DeadDelivery[] = [];
     let stopped = false;
@@ -154,7 +152,7 @@ export class SubscriptionDeliverer {
       if (this.types && !this.types.has(record.event.type)) continue;
       deliveries.push(
         this.queue.push(keyOf(position, record.event.subject), async () => {
-          const outcome = await this.deliver(record.event);
+          const outcome = await this.deliver(record.event, record.body);
           if (outcome === 'stopped') stopped = true;
           else if (outcome !== 'delivered') dead.push({ subscription: this.spec.name, position, seq: record.seq, event: record.event, ...outcome, at: new Date().toISOString() });
         }),
@@ -165,16 +163,13 @@ export class SubscriptionDeliverer {
     await this.context.store.advance(this.spec.name, next, dead);
     this.checkpoint = next;
     this.deadLetters += dead.length;
-    if (dead.length > 0) this.context.metrics.deliveries.inc({ subscription: this.spec.name, outcome: 'dead' }, dead.length);
+    if (dead.length > 0) this.counters.dead.inc(dead.length);
   }
 
   /** POSTs one event, retrying with backoff: delivered, stopped meanwhile, or how it last failed. */
-  private async deliver(event: LedgerRecord['event']): Promise<'delivered' | 'stopped' | { attempts: number; reason: string }> {
+  private async deliver(event: CloudEvent, body: string): Promise<'delivered' | 'stopped' | { attempts: number; reason: string }> {
     const { retry } = this.context.options;
-    const { metrics } = this.context;
     const signal = this.stopping.signal;
-    const subscription = this.spec.name;
-    const body = JSON.stringify(event);
     let reason = '';
     for (let attempt = 1; attempt <= retry.attempts; attempt++) {
       if (attempt > 1) {
@@ -187,12 +182,12 @@ export class SubscriptionDeliverer {
       const started = performance.now();
       const failure = await this.poster.post(body, this.headers(event, body));
       if (failure === undefined) {
-        metrics.deliverySeconds.observe({ subscription }, (performance.now() - started) / 1000);
-        metrics.deliveries.inc({ subscription, outcome: 'delivered' });
+        this.counters.seconds.observe((performance.now() - started) / 1000);
+        this.counters.delivered.inc();
         this.delivered++;
         return 'delivered';
       }
-      metrics.failedAttempts.inc({ subscription });
+      this.counters.failedAttempts.inc();
       this.failedAttempts++;
       reason = failure;
       if (signal.aborted) return 'stopped';
@@ -200,7 +195,7 @@ export class SubscriptionDeliverer {
     return { attempts: retry.attempts, reason };
   }
 
-  private headers(event: LedgerRecord['event'], body: string): Record<string, string> {
+  private headers(event: CloudEvent, body: string): Record<string, string> {
     const traceparent = event['traceparent'];
     return {
       'content-type': 'application/cloudevents+json',

@@ -1,5 +1,14 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
+/** A subscription's series of the metrics below. */
+export interface SubscriptionSeries {
+  delivered: { inc(value?: number): void };
+  dead: { inc(value?: number): void };
+  replayed: { inc(value?: number): void };
+  failedAttempts: { inc(value?: number): void };
+  seconds: { observe(value: number): void };
+}
+
 export const deliveryOutcomes = ['delivered', 'dead', 'replayed'] as const;
 export type DeliveryOutcome = (typeof deliveryOutcomes)[number];
 
@@ -11,9 +20,9 @@ export interface SubscriptionGauges {
 
 /** The webhook subscriptions' Prometheus metrics, labelled by subscription name. */
 export class SubscriptionMetrics {
-  readonly deliveries: Counter<'subscription' | 'outcome'>;
-  readonly failedAttempts: Counter<'subscription'>;
-  readonly deliverySeconds: Histogram<'subscription'>;
+  private readonly deliveries: Counter<'subscription' | 'outcome'>;
+  private readonly failedAttempts: Counter<'subscription'>;
+  private readonly deliverySeconds: Histogram<'subscription'>;
   private readonly lag: Gauge<'subscription'>;
   private readonly dead: Gauge<'subscription'>;
 
@@ -59,6 +68,17 @@ export class SubscriptionMetrics {
         for (const [name, count] of gauges.deadLetters()) this.set({ subscription: name }, count);
       },
     });
+  }
+
+  /** One subscription's series. */
+  of(subscription: string): SubscriptionSeries {
+    return {
+      delivered: this.deliveries.labels({ subscription, outcome: 'delivered' }),
+      dead: this.deliveries.labels({ subscription, outcome: 'dead' }),
+      replayed: this.deliveries.labels({ subscription, outcome: 'replayed' }),
+      failedAttempts: this.failedAttempts.labels({ subscription }),
+      seconds: this.deliverySeconds.labels({ subscription }),
+    };
   }
 
   /** Forgets a removed subscription's series. */

@@ -6,6 +6,7 @@ import type { Ledger } from '../ledger/types.js';
 import type { RetryPolicy } from './backoff.js';
 import { SubscriptionDeliverer, type DelivererContext, type DeliveryOptions } from './deliverer.js';
 import { SubscriptionMetrics } from './metrics.js';
+import { SharedReads } from './sharedReads.js';
 import { checkSubscriptionName, parseSubscriptionRequest } from './parseSpec.js';
 import type { DeadDelivery, ReplayOutcome, SubscriptionStatus, SubscriptionStore } from './types.js';
 
@@ -41,6 +42,7 @@ export class Subscriptions implements SubscriptionAdmin {
   private readonly deliverers = new Map<string, SubscriptionDeliverer>();
   private readonly metrics: SubscriptionMetrics;
   private readonly delivery: DeliveryOptions;
+  private readonly reads: SharedReads;
   /** Adds and removes, one at a time: a name is checked and taken in one step. */
   private changes: Promise<unknown> = Promise.resolve();
 
@@ -50,6 +52,7 @@ export class Subscriptions implements SubscriptionAdmin {
     if (!Number.isInteger(this.delivery.retry.attempts) || this.delivery.retry.attempts < 1) {
       throw new FoldlineError('invalid_option', `retry attempts must be a positive integer, not ${this.delivery.retry.attempts}`);
     }
+    this.reads = new SharedReads(options.ledger);
     this.metrics = new SubscriptionMetrics(options.registry, {
       lags: async () => {
         const head = await options.ledger.head();
@@ -129,7 +132,7 @@ export class Subscriptions implements SubscriptionAdmin {
 
   private context(): DelivererContext {
     const { ledger, store, logger } = this.options;
-    return { ledger, store, logger: logger.child({ part: 'subscriptions' }), metrics: this.metrics, options: this.delivery };
+    return { ledger, reads: this.reads, store, logger: logger.child({ part: 'subscriptions' }), metrics: this.metrics, options: this.delivery };
   }
 
   private statusOf(deliverer: SubscriptionDeliverer, head: Frontier): SubscriptionStatus {

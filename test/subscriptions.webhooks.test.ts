@@ -24,6 +24,7 @@ const customers = Array.from({ length: 20 }, (_, index) => `c-${index}`);
 const rounds = 12;
 const perRound = 10;
 const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+const slowCallMs = 2_000;
 
 let dataDir: string;
 let service: Service;
@@ -48,7 +49,7 @@ beforeAll(async () => {
   });
   ({ receivers, urls } = await RemoteReceivers.start(20, secret));
   await receivers.set(failing, { status: 500 });
-  await receivers.set(slow, { delayMs: 2_000 });
+  await receivers.set(slow, { delayMs: slowCallMs });
 }, 30_000);
 
 afterAll(async () => {
@@ -155,7 +156,9 @@ describe('webhook subscriptions: twenty subscribers, one failing and one slow', 
     const lagWith = median(withSubscribers.lagsMs);
     console.log(`fold lag (durable append → views reflect it) per batch, median: ${lagWithout.toFixed(2)} ms without subscribers, ${lagWith.toFixed(2)} ms with 20 delivering`);
     // Not a bound on this machine's speed: the same appends, with and without, a moment apart.
-    expect(lagWith).toBeLessThanOrEqual(Math.max(3 * lagWithout, lagWithout + 25));
+    // The deliveries share the serving thread's core, so a loaded machine adds some; a fold
+    // that waited on the subscribers would add a slow call's 2 s, or forever for the failing one.
+    expect(lagWith).toBeLessThanOrEqual(Math.max(3 * lagWithout, lagWithout + slowCallMs / 8));
 
     await until('the failing subscriber holds every event as a dead letter', async () => (await statuses()).get(nameOf(0))!.deadLetters === total);
     const failingStatus = (await statuses()).get(nameOf(0))!;
