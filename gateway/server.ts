@@ -10,6 +10,8 @@ import { Router } from './http/router.js';
 import { extraHttpRoutes, httpRoutes } from './http/routes.js';
 import { staticRoutes } from './http/staticRoutes.js';
 import { registerLiveRoute } from './live/liveRoute.js';
+import { SyncedDocuments } from './sync/syncedDocuments.js';
+import { documentRoutes, registerSyncRoute } from './sync/syncRoute.js';
 import { GatewayMetrics } from './metrics.js';
 import { defaultLimits, type Gateway, type GatewayOptions } from './types.js';
 
@@ -26,8 +28,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const metrics = new GatewayMetrics(registry);
   const guard = new AccessGuard(options.auth);
   const appender = new Appender({ ledger, validate, views, guard, metrics, limits });
+  const documents = options.documents && new SyncedDocuments({ ...options.documents, ledger, validate, views, guard, logger: logger.child({ part: 'sync' }) });
   const router = new Router([
     ...httpRoutes({ ledger, views, appender, guard, limits, registry, moreMetrics: options.moreMetrics ?? (async () => '') }),
+    ...(documents ? documentRoutes(documents, options.documents!.mapping.route, guard) : []),
     ...extraHttpRoutes(options.extraRoutes ?? [], guard),
     ...staticRoutes(options.assets ?? new Map()),
   ]);
@@ -43,12 +47,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     logger: logger.child({ part: 'live' }),
     origins: { allows: (origin) => allowedOrigins.allows(origin) },
   });
+  if (documents) {
+    const checks = { guard, metrics, logger: logger.child({ part: 'sync' }), origins: { allows: (origin: string) => allowedOrigins.allows(origin) } };
+    registerSyncRoute(app, documents, { checks, limits, registry });
+  }
   app.any('/*', dispatcher({ router, metrics, logger, maxBodyBytes: limits.maxBodyBytes }));
   let listenSocket: uWS.us_listen_socket;
   try {
     listenSocket = await listenExclusively(app, options.host, options.port);
   } catch (error) {
     app.close();
+    await documents?.close();
     throw error;
   }
   const port = uWS.us_socket_local_port(listenSocket);
@@ -57,12 +66,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let closed = false;
   return {
     port,
+    ...(documents ? { documents } : {}),
     async close() {
       if (closed) return;
       closed = true;
       uWS.us_listen_socket_close(listenSocket);
       // Ends open connections too (keep-alive ones and WebSockets would otherwise hold the process).
       app.close();
+      // Saves what devices synced before the store closes behind the gateway.
+      await documents?.close();
       logger.info({ port }, 'gateway closed');
     },
   };

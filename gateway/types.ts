@@ -3,6 +3,9 @@ import type { Registry } from 'prom-client';
 import type { Frontier } from '../crdt/index.js';
 import type { ViewValue } from '../joiner/types.js';
 import type { CloudEvent, Ledger } from '../ledger/types.js';
+import type { BlobStore } from '../projections/storeBackend.js';
+import type { SyncedDocuments } from './sync/syncedDocuments.js';
+import type { DocumentMapping } from './sync/types.js';
 
 /**
  * Checks a whole batch of decoded request values before anything is appended: returns the
@@ -150,10 +153,14 @@ export interface GatewayOptions {
   extraRoutes?: readonly ExtraRoute[];
   /** Files by URL path (`/` is the page). */
   assets?: ReadonlyMap<string, StaticAsset>;
+  /** Synced documents over `/v1/sync` (docs/offline.md): the domain's mapping, kept in the store's blobs. */
+  documents?: { mapping: DocumentMapping; store: BlobStore; idleMs?: number };
 }
 
 export interface Gateway {
   /** The port it listens on (the chosen one when asked for 0). */
   port: number;
+  /** The synced documents, when given `documents`. */
+  documents?: SyncedDocuments;
   close(): Promise<void>;
 }

@@ -7,6 +7,7 @@ import type { ExtraRoute, Gateway } from '../gateway/types.js';
 import { ViewEngine } from '../joiner/viewEngine.js';
 import type { Ledger } from '../ledger/types.js';
 import { FoldWorker } from '../projections/foldWorker.js';
+import { hasBlobs } from '../projections/storeBackend.js';
 import { embeddedBackends, loadBackends, type Backends } from './backends.js';
 import { loadDemoHistory } from './demoHistory.js';
 import type { Domain } from './domain.js';
@@ -120,6 +121,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       ...(options.authSecret === undefined ? {} : { auth: { secret: options.authSecret, policy: domain.access } }),
       ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
       extraRoutes,
+      ...(domain.documents && hasBlobs(store) ? { documents: { mapping: domain.documents, store } } : {}),
       ...(domain.assets ? { assets: await domain.assets() } : {}),
     });
   } catch (error) {
