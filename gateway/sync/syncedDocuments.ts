@@ -161,10 +161,12 @@ export class SyncedDocuments {
 
   private async load(id: DocumentId, key: string): Promise<LedgerMirror> {
     const { mapping, ledger, validate, views, logger } = this.options;
-    const stored = (await this.options.store.blobs([...storagePrefix, id])).length > 0;
+    const keys = (await this.options.store.blobs([...storagePrefix, id])).map(({ key }) => key[storagePrefix.length + 1]);
     let handle: DocHandle<unknown>;
-    if (stored) handle = await this.repo.find(id);
+    if (keys.includes('snapshot') || keys.includes('incremental')) handle = await this.repo.find(id);
     else {
+      // Killed before its first save: what peers' sync states say it shares is not there.
+      await this.storage.removeRange([id, 'sync-state']);
       // Every copy of a new document starts from the same first change (see initialActor).
       handle = this.repo.import(this.initial, { docId: id });
       handle.doneLoading();
