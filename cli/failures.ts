@@ -36,12 +36,16 @@ const refusalsByCode: Readonly<Record<string, Refusal>> = {
   // Run time.
   port_in_use: { exitCode: exitCodes.runtime, hint: 'stop what listens there or give another --port' },
   locked: { exitCode: exitCodes.runtime, hint: 'stop that process or give another --data' },
+  bad_archive: { exitCode: exitCodes.runtime, hint: 'give --skip-bad to report the bad parts and go on without them' },
   unreachable: { exitCode: exitCodes.runtime, hint: 'is a foldline server running there? check --url' },
   // A server's refusals of what a client command sent it.
   unauthorized: { exitCode: exitCodes.usage, hint: 'a server with auth on needs --token (staff or service)' },
   invalid_token: { exitCode: exitCodes.usage, hint: 'check --token' },
   token_expired: { exitCode: exitCodes.usage, hint: 'give a fresh --token' },
   forbidden: { exitCode: exitCodes.usage, hint: '--token must be a staff or service token' },
+  invalid_subscription: { exitCode: exitCodes.usage },
+  subscription_exists: { exitCode: exitCodes.usage, hint: 'remove it first, or choose another --name' },
+  unknown_subscription: { exitCode: exitCodes.usage, hint: 'see foldline subscriptions list' },
 };
 
 export interface Failure {

@@ -5,10 +5,13 @@ import { Appender } from './append.js';
 import { AccessGuard } from './auth/guard.js';
 import { checkListenAddress } from './auth/listenAddress.js';
 import { defaultOrigins, OriginAllowList } from './auth/origins.js';
+import { changesRoute } from './http/changesRoute.js';
 import { dispatcher } from './http/dispatch.js';
+import { explainRoute } from './http/explainRoute.js';
 import { Router } from './http/router.js';
 import { extraHttpRoutes, httpRoutes } from './http/routes.js';
 import { staticRoutes } from './http/staticRoutes.js';
+import { subscriptionRoutes } from './http/subscriptionRoutes.js';
 import { registerLiveRoute } from './live/liveRoute.js';
 import { SyncedDocuments } from './sync/syncedDocuments.js';
 import { documentRoutes, registerSyncRoute } from './sync/syncRoute.js';
@@ -30,8 +33,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const appender = new Appender({ ledger, validate, views, guard, metrics, limits });
   const documents = options.documents && new SyncedDocuments({ ...options.documents, ledger, validate, views, guard, logger: logger.child({ part: 'sync' }) });
   const router = new Router([
+    ...(options.explainer ? [explainRoute(options.explainer, guard, limits)] : []),
     ...httpRoutes({ ledger, views, appender, guard, limits, registry, moreMetrics: options.moreMetrics ?? (async () => '') }),
     ...(documents ? documentRoutes(documents, options.documents!.mapping.route, guard) : []),
+    ...(options.subscriptions ? subscriptionRoutes(options.subscriptions, guard) : []),
+    ...(options.changes ? [changesRoute(options.changes, guard)] : []),
     ...extraHttpRoutes(options.extraRoutes ?? [], guard),
     ...staticRoutes(options.assets ?? new Map()),
   ]);

@@ -1,13 +1,23 @@
 import { pino, type Logger } from 'pino';
+import { FoldlineError } from '../base/errors.js';
 import { Registry } from 'prom-client';
+import { switchToRebuiltState } from '../archive/staging.js';
 import { secretKey } from '../gateway/auth/jwt.js';
 import { checkListenAddress } from '../gateway/auth/listenAddress.js';
 import { checkCanListen, startGateway } from '../gateway/server.js';
 import type { ExtraRoute, Gateway } from '../gateway/types.js';
+import { ChangeFeed, defaultChangeLogLimits } from '../joiner/changeFeed.js';
+import type { ChangeLogLimits } from '../joiner/changeLog.js';
+import { ViewExplainer } from '../joiner/explain.js';
+import type { ViewDefinition } from '../joiner/types.js';
 import { ViewEngine } from '../joiner/viewEngine.js';
 import type { Ledger } from '../ledger/types.js';
 import { FoldWorker } from '../projections/foldWorker.js';
 import { hasBlobs } from '../projections/storeBackend.js';
+import type { StateStore } from '../projections/types.js';
+import { Subscriptions, type SubscriptionsOptions } from '../subscriptions/subscriptions.js';
+import type { SubscriptionStore } from '../subscriptions/types.js';
+import { openSubscriptionStore } from './subscriptionStore.js';
 import { embeddedBackends, loadBackends, type Backends } from './backends.js';
 import { loadDemoHistory } from './demoHistory.js';
 import type { Domain } from './domain.js';
@@ -31,6 +41,12 @@ export interface ServiceOptions {
   demo?: boolean;
   /** The fold worker died: views no longer advance, the service should go (default: log only). */
   onFatal?: (error: Error) => void;
+  /** Views on the change stream (`/v1/changes`): every key of each is kept in memory. Default: none. */
+  changeViews?: readonly string[];
+  /** How many changes, and how old, the change stream keeps for consumers to resume from. */
+  changeLog?: ChangeLogLimits;
+  /** How webhook deliveries are retried and paced (default: `defaultDelivery`). */
+  subscriptionDelivery?: SubscriptionsOptions['delivery'];
 }
 
 export interface Service {
@@ -38,6 +54,8 @@ export interface Service {
   ledger: Ledger;
   runtime: FoldWorker;
   views: ViewEngine;
+  subscriptions: Subscriptions;
+  changes: ChangeFeed | undefined;
   close(): Promise<void>;
 }
 
@@ -50,6 +68,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const { domain } = options;
   // Before anything is opened: refusing must leave nothing behind.
   checkListenAddress(options.host, options.authSecret !== undefined);
+  const changeDefinitions = changeViewDefinitions(options);
   if (options.authSecret !== undefined) secretKey(options.authSecret);
   await checkCanListen(options.host, options.port);
   // Logs go to stderr: stdout is for what a command answers.
@@ -59,6 +78,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const ledger = await loaded.ledger.open(backends.ledger.config, { streams: domain.streams(options.shards), route: domain.route });
   let store;
   try {
+    // A rebuild that completed while another process served this directory takes over now that the ledger's lock is ours.
+    if (!options.backends && switchToRebuiltState(requiredDataDir(options.dataDir))) logger.info('switched to the rebuilt state (foldline rebuild)');
     if (options.demo && domain.demo) await loadDemoHistory(ledger, domain.demo.history(), logger);
     store = await loaded.store.open(backends.store.config);
   } catch (error) {
@@ -100,7 +121,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     views: domain.views,
     onError: (error, view, key) => logger.error({ err: error, view, key }, 'view computation failed'),
   });
+  const changes = changeFeed(changeDefinitions, options, views, runtime, store);
+  let subscriptionStore: SubscriptionStore | undefined;
+  let subscriptions: Subscriptions | undefined;
   const closeBehindGateway = async (): Promise<void> => {
+    await subscriptions?.close();
+    await subscriptionStore?.close();
+    await changes?.close();
     views.close();
     await runtime.stop();
     await store.close();
@@ -109,6 +136,15 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const extraRoutes: ExtraRoute[] = [...(domain.routes ?? []), ...(options.demo ? (domain.demo?.routes ?? []) : [])];
   let gateway: Gateway;
   try {
+    // Webhooks read the ledger themselves, each from its own checkpoint: never in the fold's way.
+    subscriptionStore = await openSubscriptionStore(options.dataDir);
+    subscriptions = await Subscriptions.open({
+      ledger,
+      store: subscriptionStore,
+      logger,
+      registry,
+      ...(options.subscriptionDelivery ? { delivery: options.subscriptionDelivery } : {}),
+    });
     gateway = await startGateway({
       ledger,
       validate: domain.validate,
@@ -121,6 +157,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       ...(options.authSecret === undefined ? {} : { auth: { secret: options.authSecret, policy: domain.access } }),
       ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
       extraRoutes,
+      subscriptions,
+      ...(changes ? { changes } : {}),
+      explainer: new ViewExplainer({ engine: views, source: runtime, ledger, projections: domain.projections }),
       ...(domain.documents && hasBlobs(store) ? { documents: { mapping: domain.documents, store } } : {}),
       ...(domain.assets ? { assets: await domain.assets() } : {}),
     });
@@ -136,11 +175,34 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     ledger,
     runtime,
     views,
+    subscriptions,
+    changes,
     async close() {
       await gateway.close();
       await closeBehindGateway();
     },
   };
+}
+
+/** The views asked for on the change stream: refused before anything is opened if one is unknown or cannot be streamed. */
+function changeViewDefinitions(options: ServiceOptions): ViewDefinition[] {
+  return (options.changeViews ?? []).map((name) => {
+    const definition = options.domain.views.find((view) => view.name === name);
+    if (!definition) throw new FoldlineError('unknown_view', `no view named ${JSON.stringify(name)} to put on the change stream`);
+    if (!definition.keysFrom?.length) throw new FoldlineError('not_streamed', `view ${JSON.stringify(name)} names no projections its keys come from (keysFrom): it cannot be streamed`);
+    return definition;
+  });
+}
+
+function changeFeed(definitions: ViewDefinition[], options: ServiceOptions, views: ViewEngine, runtime: FoldWorker, store: StateStore): ChangeFeed | undefined {
+  if (definitions.length === 0) return undefined;
+  return new ChangeFeed({
+    engine: views,
+    source: runtime,
+    views: definitions,
+    existingKeys: (namespace) => store.keys(namespace),
+    limits: options.changeLog ?? defaultChangeLogLimits,
+  });
 }
 
 function requiredDataDir(dataDir: string | undefined): string {
