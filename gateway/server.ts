@@ -13,6 +13,8 @@ import { extraHttpRoutes, httpRoutes } from './http/routes.js';
 import { staticRoutes } from './http/staticRoutes.js';
 import { subscriptionRoutes } from './http/subscriptionRoutes.js';
 import { registerLiveRoute } from './live/liveRoute.js';
+import { SyncedDocuments } from './sync/syncedDocuments.js';
+import { documentRoutes, registerSyncRoute } from './sync/syncRoute.js';
 import { GatewayMetrics } from './metrics.js';
 import { defaultLimits, type Gateway, type GatewayOptions } from './types.js';
 
@@ -29,9 +31,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const metrics = new GatewayMetrics(registry);
   const guard = new AccessGuard(options.auth);
   const appender = new Appender({ ledger, validate, views, guard, metrics, limits });
+  const documents = options.documents && new SyncedDocuments({ ...options.documents, ledger, validate, views, guard, logger: logger.child({ part: 'sync' }) });
   const router = new Router([
     ...(options.explainer ? [explainRoute(options.explainer, guard, limits)] : []),
     ...httpRoutes({ ledger, views, appender, guard, limits, registry, moreMetrics: options.moreMetrics ?? (async () => '') }),
+    ...(documents ? documentRoutes(documents, options.documents!.mapping.route, guard) : []),
     ...(options.subscriptions ? subscriptionRoutes(options.subscriptions, guard) : []),
     ...(options.changes ? [changesRoute(options.changes, guard)] : []),
     ...extraHttpRoutes(options.extraRoutes ?? [], guard),
@@ -49,12 +53,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     logger: logger.child({ part: 'live' }),
     origins: { allows: (origin) => allowedOrigins.allows(origin) },
   });
+  if (documents) {
+    const checks = { guard, metrics, logger: logger.child({ part: 'sync' }), origins: { allows: (origin: string) => allowedOrigins.allows(origin) } };
+    registerSyncRoute(app, documents, { checks, limits, registry });
+  }
   app.any('/*', dispatcher({ router, metrics, logger, maxBodyBytes: limits.maxBodyBytes }));
   let listenSocket: uWS.us_listen_socket;
   try {
     listenSocket = await listenExclusively(app, options.host, options.port);
   } catch (error) {
     app.close();
+    await documents?.close();
     throw error;
   }
   const port = uWS.us_socket_local_port(listenSocket);
@@ -63,12 +72,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let closed = false;
   return {
     port,
+    ...(documents ? { documents } : {}),
     async close() {
       if (closed) return;
       closed = true;
       uWS.us_listen_socket_close(listenSocket);
       // Ends open connections too (keep-alive ones and WebSockets would otherwise hold the process).
       app.close();
+      // Saves what devices synced before the store closes behind the gateway.
+      await documents?.close();
       logger.info({ port }, 'gateway closed');
     },
   };

@@ -5,7 +5,10 @@ import type { ChangeFeed } from '../joiner/changeFeed.js';
 import type { ViewExplainer } from '../joiner/explain.js';
 import type { ViewValue } from '../joiner/types.js';
 import type { CloudEvent, Ledger } from '../ledger/types.js';
+import type { BlobStore } from '../projections/storeBackend.js';
 import type { SubscriptionAdmin } from '../subscriptions/subscriptions.js';
+import type { SyncedDocuments } from './sync/syncedDocuments.js';
+import type { DocumentMapping } from './sync/types.js';
 
 /**
  * Checks a whole batch of decoded request values before anything is appended: returns the
@@ -159,10 +162,14 @@ export interface GatewayOptions {
   subscriptions?: SubscriptionAdmin;
   /** Files by URL path (`/` is the page). */
   assets?: ReadonlyMap<string, StaticAsset>;
+  /** Synced documents over `/v1/sync` (docs/offline.md): the domain's mapping, kept in the store's blobs. */
+  documents?: { mapping: DocumentMapping; store: BlobStore; idleMs?: number };
 }
 
 export interface Gateway {
   /** The port it listens on (the chosen one when asked for 0). */
   port: number;
+  /** The synced documents, when given `documents`. */
+  documents?: SyncedDocuments;
   close(): Promise<void>;
 }

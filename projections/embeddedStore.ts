@@ -2,6 +2,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { decodeTupleKey, prefixRange, tupleKey } from '../base/tupleKey.js';
 import { decodeState, encodeState } from '../crdt/index.js';
 import { deadLetterTuple } from './deadLetterOrder.js';
+import type { BlobStore } from './storeBackend.js';
 import type { Checkpoint, DeadLetter, EntityRecord, StateCommit, StateStore } from './types.js';
 
 export interface EmbeddedStoreOptions {
@@ -22,15 +23,16 @@ export interface EncodedCommit {
 
 /**
  * Entity state in an LMDB environment: entity records, consumer checkpoints and dead letters
- * in three sub-databases, a commit written in one transaction and resolved once committed,
+ * in three sub-databases (and blobs in a fourth), a commit written in one transaction and resolved once committed,
  * before its disk flush (lmdb-js's default `overlappingSync`; see `write`). Values use the
  * CRDT encoding (msgpackr alone renames `__proto__`).
  */
-export class EmbeddedStore implements StateStore {
+export class EmbeddedStore implements StateStore, BlobStore {
   private readonly env: RootDatabase;
   private readonly entities: BinaryDb;
   private readonly checkpoints: BinaryDb;
   private readonly deadLetterDb: BinaryDb;
+  private readonly blobDb: BinaryDb;
 
   constructor(options: EmbeddedStoreOptions) {
     this.env = open({ path: options.path, mapSize: options.mapSize ?? 2 ** 34 });
@@ -38,6 +40,7 @@ export class EmbeddedStore implements StateStore {
     this.entities = this.env.openDB<Buffer, Buffer>({ name: 'entities', ...binary });
     this.checkpoints = this.env.openDB<Buffer, Buffer>({ name: 'checkpoints', ...binary });
     this.deadLetterDb = this.env.openDB<Buffer, Buffer>({ name: 'dead-letters', ...binary });
+    this.blobDb = this.env.openDB<Buffer, Buffer>({ name: 'blobs', ...binary });
   }
 
   async get<S>(namespace: string, key: string): Promise<EntityRecord<S> | undefined> {
@@ -98,6 +101,28 @@ export class EmbeddedStore implements StateStore {
 
   async deadLetters(consumer: string): Promise<DeadLetter[]> {
     return [...this.deadLetterDb.getRange(prefixRange([consumer]))].map(({ value }) => decodeState<DeadLetter>(value));
+  }
+
+  async getBlob(key: readonly string[]): Promise<Uint8Array | undefined> {
+    return this.blobDb.get(tupleKey(key));
+  }
+
+  async blobs(prefix: readonly string[]): Promise<Array<{ key: string[]; value: Uint8Array }>> {
+    return [...this.blobDb.getRange(prefixRange(prefix))].map(({ key, value }) => ({ key: decodeTupleKey(key), value }));
+  }
+
+  async putBlob(key: readonly string[], value: Uint8Array): Promise<void> {
+    await this.blobDb.put(tupleKey(key), Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+  }
+
+  async deleteBlob(key: readonly string[]): Promise<void> {
+    await this.blobDb.remove(tupleKey(key));
+  }
+
+  async deleteBlobs(prefix: readonly string[]): Promise<void> {
+    await this.env.transaction(() => {
+      for (const key of this.blobDb.getKeys(prefixRange(prefix))) this.blobDb.remove(key);
+    });
   }
 
   async close(): Promise<void> {

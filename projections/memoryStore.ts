@@ -1,5 +1,6 @@
 import { decodeState, encodeState } from '../crdt/index.js';
 import { compareTuples, deadLetterTuple } from './deadLetterOrder.js';
+import type { BlobStore } from './storeBackend.js';
 import type { Checkpoint, DeadLetter, EntityRecord, StateCommit, StateStore } from './types.js';
 
 /**
@@ -7,9 +8,11 @@ import type { Checkpoint, DeadLetter, EntityRecord, StateCommit, StateStore } fr
  * durable store keeps them, so callers always get their own copy and hostile keys
  * survive the same way.
  */
-export class MemoryStore implements StateStore {
+export class MemoryStore implements StateStore, BlobStore {
   private readonly entities = new Map<string, Map<string, Uint8Array>>();
   private readonly checkpoints = new Map<string, Uint8Array>();
+  /** By the key's JSON text; copies in and out, as a durable store's reads and writes are. */
+  private readonly blobMap = new Map<string, { key: string[]; value: Uint8Array }>();
   private readonly deadLetterSets = new Map<string, Map<string, { tuple: string[]; bytes: Uint8Array }>>();
 
   async get<S>(namespace: string, key: string): Promise<EntityRecord<S> | undefined> {
@@ -58,5 +61,33 @@ export class MemoryStore implements StateStore {
     return letters.sort((a, b) => compareTuples(a.tuple, b.tuple)).map(({ bytes }) => decodeState<DeadLetter>(bytes));
   }
 
+  async getBlob(key: readonly string[]): Promise<Uint8Array | undefined> {
+    const blob = this.blobMap.get(JSON.stringify(key));
+    return blob && blob.value.slice();
+  }
+
+  async blobs(prefix: readonly string[]): Promise<Array<{ key: string[]; value: Uint8Array }>> {
+    return [...this.blobMap.values()]
+      .filter(({ key }) => startsWith(key, prefix))
+      .sort((a, b) => compareTuples(a.key, b.key))
+      .map(({ key, value }) => ({ key: [...key], value: value.slice() }));
+  }
+
+  async putBlob(key: readonly string[], value: Uint8Array): Promise<void> {
+    this.blobMap.set(JSON.stringify(key), { key: [...key], value: value.slice() });
+  }
+
+  async deleteBlob(key: readonly string[]): Promise<void> {
+    this.blobMap.delete(JSON.stringify(key));
+  }
+
+  async deleteBlobs(prefix: readonly string[]): Promise<void> {
+    for (const [id, { key }] of this.blobMap) if (startsWith(key, prefix)) this.blobMap.delete(id);
+  }
+
   async close(): Promise<void> {}
+}
+
+function startsWith(key: readonly string[], prefix: readonly string[]): boolean {
+  return prefix.length <= key.length && prefix.every((component, i) => key[i] === component);
 }

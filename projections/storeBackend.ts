@@ -20,10 +20,30 @@ export interface ReadRenewal {
 }
 
 /**
+ * Opaque bytes by tuple key beside the entity state, for what keeps its own format (the
+ * synced documents' automerge-repo storage): an optional capability of a store. A key is a
+ * tuple of strings; a prefix names every key that starts with its components.
+ */
+export interface BlobStore {
+  getBlob(key: readonly string[]): Promise<Uint8Array | undefined>;
+  /** Every blob whose key starts with `prefix`, in key order. */
+  blobs(prefix: readonly string[]): Promise<Array<{ key: string[]; value: Uint8Array }>>;
+  putBlob(key: readonly string[], value: Uint8Array): Promise<void>;
+  /** Removes the blob of exactly this key. */
+  deleteBlob(key: readonly string[]): Promise<void>;
+  /** Removes every blob whose key starts with `prefix`. */
+  deleteBlobs(prefix: readonly string[]): Promise<void>;
+}
+
+export function hasBlobs(store: object): store is BlobStore {
+  return typeof (store as Partial<BlobStore>).getBlob === 'function';
+}
+
+/**
  * A state store adapter as a module loaded by URL (see LedgerBackend): the module exports it
  * as `storeBackend`. Each thread that uses the store opens it with the same plain-data config.
  */
 export interface StoreBackend<Config = unknown> {
   readonly capabilities: StoreCapabilities;
-  open(config: Config): Promise<StateStore & Partial<ReadRenewal>>;
+  open(config: Config): Promise<StateStore & Partial<ReadRenewal> & Partial<BlobStore>>;
 }

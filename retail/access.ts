@@ -12,7 +12,7 @@ export const retailRoles = ['customer', 'staff', 'service'] as const;
 
 const publicViews: ReadonlySet<string> = new Set(['catalog', 'product']);
 /** Views keyed by customerId that a customer may read for themselves. */
-const ownViews: ReadonlySet<string> = new Set(['cart', 'recently-viewed']);
+const ownViews: ReadonlySet<string> = new Set(['cart', 'cart-counts', 'recently-viewed']);
 
 export const retailAccess: AccessPolicy = {
   roles: retailRoles,

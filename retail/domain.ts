@@ -1,5 +1,6 @@
 import type { Domain } from '../service/domain.js';
 import { retailAccess } from './access.js';
+import { cartCountsView, cartDocument } from './cartDocument.js';
 import { retailRouter, retailStreams } from './catalogue.js';
 import { demoHistory, demoSignInRoute, storefrontListRoutes } from './demo.js';
 import { generateEvents } from './generator.js';
@@ -8,7 +9,7 @@ import { storefrontAssets } from './storefront/assets.js';
 import { validateBatch } from './validation.js';
 import { retailViews } from './views.js';
 
-/** Hello Retail as a foldline domain: three streams, the six views, the storefront page. */
+/** Hello Retail as a foldline domain: three streams, the six views (and the cart documents' view), the storefront page. */
 export const retailDomain: Domain = {
   name: 'retail',
   streams: retailStreams,
@@ -16,11 +17,12 @@ export const retailDomain: Domain = {
   topology: new URL('./topology.ts', import.meta.url).href,
   projections: retailProjections,
   consumer: 'retail-views',
-  views: retailViews,
+  views: [...retailViews, cartCountsView],
   validate: validateBatch,
   access: retailAccess,
   assets: storefrontAssets,
   routes: storefrontListRoutes,
+  documents: cartDocument,
   generate: generateEvents,
   demo: { history: demoHistory, routes: [demoSignInRoute] },
 };

@@ -25,7 +25,7 @@ import {
  * Every view key is an entity id (customer, sku, category, store), which events give as 1 to
  * `limits.text` characters: a longer one can name nothing, and is refused before it is read.
  */
-function checkEntityKey(key: string): void {
+export function checkEntityKey(key: string): void {
   // `length` counts UTF-16 units, at least the characters: count those only when it is over.
   if (key.length === 0 || (key.length > limits.text && [...key].length > limits.text)) {
     throw new FoldlineError('bad_key', `a view key is an id of 1 to ${limits.text} characters`, { path: '/key' });

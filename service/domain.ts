@@ -1,3 +1,4 @@
+import type { DocumentMapping } from '../gateway/sync/types.js';
 import type { AccessPolicy, ExtraRoute, StaticAsset, ValidateEvents } from '../gateway/types.js';
 import type { ViewDefinition } from '../joiner/types.js';
 import type { CloudEvent, StreamRouter, StreamSpec } from '../ledger/types.js';
@@ -33,6 +34,8 @@ export interface Domain {
   assets?(): Promise<ReadonlyMap<string, StaticAsset>>;
   /** JSON routes the domain adds to the gateway. */
   readonly routes?: readonly ExtraRoute[];
+  /** Documents devices edit offline and sync over `/v1/sync`, mirroring one of the views (docs/offline.md). */
+  readonly documents?: DocumentMapping;
   /** Seeded, realistic traffic (`foldline gen`, benchmarks): the same seed gives the same events. */
   generate?(options: { seed: number; events: number }): Iterable<CloudEvent>;
   /** What `--demo` adds: a history an empty ledger starts with, and routes only a demo may offer (signing in as anyone). */

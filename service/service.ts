@@ -13,6 +13,7 @@ import type { ViewDefinition } from '../joiner/types.js';
 import { ViewEngine } from '../joiner/viewEngine.js';
 import type { Ledger } from '../ledger/types.js';
 import { FoldWorker } from '../projections/foldWorker.js';
+import { hasBlobs } from '../projections/storeBackend.js';
 import type { StateStore } from '../projections/types.js';
 import { Subscriptions, type SubscriptionsOptions } from '../subscriptions/subscriptions.js';
 import type { SubscriptionStore } from '../subscriptions/types.js';
@@ -159,6 +160,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       subscriptions,
       ...(changes ? { changes } : {}),
       explainer: new ViewExplainer({ engine: views, source: runtime, ledger, projections: domain.projections }),
+      ...(domain.documents && hasBlobs(store) ? { documents: { mapping: domain.documents, store } } : {}),
       ...(domain.assets ? { assets: await domain.assets() } : {}),
     });
   } catch (error) {

@@ -24,4 +24,5 @@ stateStoreContract(
     };
   },
   storeBackend.capabilities,
+  { blobs: true },
 );

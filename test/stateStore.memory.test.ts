@@ -8,4 +8,5 @@ stateStoreContract(
     return { store, dispose: () => store.close() };
   },
   { durable: false, atomicCommit: true },
+  { blobs: true },
 );

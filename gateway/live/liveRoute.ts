@@ -64,7 +64,7 @@ export function registerLiveRoute(app: TemplatedApp, options: LiveRouteOptions):
     maxBackpressure: limits.maxBackpressureBytes,
     closeOnBackpressureLimit: 1,
     compression: uWS.DISABLED,
-    upgrade: (res, req, context) => upgrade(res, req, context, guard, origins, metrics, logger),
+    upgrade: (res, req, context) => upgradeAuthorized(path, res, req, context, { guard, origins, metrics, logger }, (principal): SocketData => ({ principal })),
     open: (ws) =>
       guarded(logger, 'live open', () => {
         const data = ws.getUserData();
@@ -86,14 +86,26 @@ export function uwsPayloadCeiling(maxFrameBytes: number): number {
   return 4 * maxFrameBytes;
 }
 
-function upgrade(
+/** What an upgrade checks a WebSocket with: its Origin, its bearer token, and where it counts the request. */
+export interface UpgradeChecks {
+  guard: AccessGuard;
+  origins: OriginCheck;
+  metrics: GatewayMetrics;
+  logger: Logger;
+}
+
+/**
+ * Upgrades a WebSocket request once its Origin is allowed (else 403) and its bearer token, from
+ * the Authorization header or, for browsers, `?access_token=`, verifies (else 401); the
+ * socket's user data is made from the principal.
+ */
+export function upgradeAuthorized<D>(
+  path: string,
   res: HttpResponse,
   req: HttpRequest,
   context: us_socket_context_t,
-  guard: AccessGuard,
-  origins: OriginCheck,
-  metrics: GatewayMetrics,
-  logger: Logger,
+  { guard, origins, metrics, logger }: UpgradeChecks,
+  userData: (principal: Principal | undefined) => D,
 ): void {
   const started = process.hrtime.bigint();
   const key = req.getHeader('sec-websocket-key');
@@ -104,17 +116,16 @@ function upgrade(
   const query = req.getQuery() ?? '';
   const exchange = new Exchange(res, (status) => metrics.observeRequest(path, 'GET', status, Number(process.hrtime.bigint() - started) / 1e9));
   const refuse = (error: unknown): void => {
-    if (asFoldlineError(error).code === 'internal') logger.error({ err: error }, 'live upgrade failed');
+    if (asFoldlineError(error).code === 'internal') logger.error({ err: error }, `${path} upgrade failed`);
     exchange.answer({ ...errorAnswer(error), close: true });
   };
   try {
-    if (!origins.allows(origin)) throw new FoldlineError('forbidden_origin', `origin ${JSON.stringify(origin.slice(0, 200))} may not open live connections`);
+    if (!origins.allows(origin)) throw new FoldlineError('forbidden_origin', `origin ${JSON.stringify(origin.slice(0, 200))} may not open ${path} connections`);
     const token = bearerToken(authorization) ?? new URLSearchParams(query).get('access_token') ?? undefined;
     // Verified synchronously, so the upgrade stays inside this handler: an upgrade finished
     // after an await must be corked, and uWebSockets.js's cork may then close the new socket
     // (uNetworking/uWebSockets#1928).
-    const data: SocketData = { principal: guard.identify(token) };
-    res.upgrade(data, key, protocol, extensions, context);
+    res.upgrade(userData(guard.identify(token)), key, protocol, extensions, context);
     metrics.observeRequest(path, 'GET', 101, Number(process.hrtime.bigint() - started) / 1e9);
   } catch (error) {
     refuse(error);
@@ -122,7 +133,7 @@ function upgrade(
 }
 
 /** Runs a uWebSockets.js callback body: nothing may escape into the native layer. */
-function guarded(logger: Logger, what: string, body: () => void): void {
+export function guarded(logger: Logger, what: string, body: () => void): void {
   try {
     body();
   } catch (error) {

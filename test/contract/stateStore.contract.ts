@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalJson, dict, frontier } from '../../crdt/index.js';
 import type { CloudEvent } from '../../ledger/types.js';
-import type { StoreCapabilities } from '../../projections/storeBackend.js';
+import { hasBlobs, type BlobStore, type StoreCapabilities } from '../../projections/storeBackend.js';
 import type { Checkpoint, DeadLetter, EntityRecord, StateCommit, StateStore } from '../../projections/types.js';
 
 /*
@@ -10,6 +10,8 @@ import type { Checkpoint, DeadLetter, EntityRecord, StateCommit, StateStore } fr
  *
  * What each flag gates:
  * - durable. The setup must give `reopen`; everything committed survives it.
+ * - blobs (a capability that is methods, BlobStore, given apart from the flags): blobs by
+ *   tuple key, listed and removed by prefix; with durable, they survive a reopen.
  * - atomicCommit. Claimed: a commit that fails writes nothing, and readers see a commit
  *   whole or not at all. Every adapter, whatever it claims, keeps the weaker promise the
  *   runtime relies on without it (StateStore in projections/types.ts): dead letters are
@@ -101,7 +103,7 @@ async function readsDuringCommit(store: StateStore): Promise<Array<{ checkpoint:
   return reads;
 }
 
-export function stateStoreContract(name: string, setup: StoreSetup, capabilities: StoreCapabilities): void {
+export function stateStoreContract(name: string, setup: StoreSetup, capabilities: StoreCapabilities, methods: { blobs: boolean } = { blobs: false }): void {
   const claims = Object.entries(capabilities)
     .map(([flag, claimed]) => `${claimed ? '' : 'no '}${flag}`)
     .join(', ');
@@ -265,6 +267,53 @@ export function stateStoreContract(name: string, setup: StoreSetup, capabilities
         });
         expect(seen.join('')).toMatch(/^1*2+$/);
       });
+    }
+
+    if (methods.blobs) {
+      const blobsOf = (): BlobStore => {
+        if (!hasBlobs(store)) throw new Error(`${name} claims blobs, but its store has no getBlob`);
+        return store;
+      };
+      const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
+
+      it('keeps blobs by key, listed by prefix in key order, each a copy', async () => {
+        const blobs = blobsOf();
+        expect(await blobs.getBlob(['d', 'x'])).toBeUndefined();
+        const written = bytes(1, 2, 3);
+        await blobs.putBlob(['d', 'x', 'b'], written);
+        await blobs.putBlob(['d', 'x', 'a'], bytes(4));
+        await blobs.putBlob(['d', 'x'], bytes(5));
+        await blobs.putBlob(['d', 'xy'], bytes(6));
+        await blobs.putBlob(['__proto__'], bytes(7));
+        written[0] = 9;
+        expect([...(await blobs.getBlob(['d', 'x', 'b']))!]).toEqual([1, 2, 3]);
+        const listed = await blobs.blobs(['d', 'x']);
+        expect(listed.map(({ key, value }) => [key, [...value]])).toEqual([
+          [['d', 'x'], [5]],
+          [['d', 'x', 'a'], [4]],
+          [['d', 'x', 'b'], [1, 2, 3]],
+        ]);
+        expect([...(await blobs.getBlob(['__proto__']))!]).toEqual([7]);
+        expect((await blobs.blobs([])).length).toBe(5);
+      });
+
+      it('removes one blob by its key, or every blob under a prefix', async () => {
+        const blobs = blobsOf();
+        for (const key of [['d', 'x'], ['d', 'x', 'a'], ['d', 'x', 'b'], ['d', 'xy']]) await blobs.putBlob(key, bytes(1));
+        await blobs.deleteBlob(['d', 'x']);
+        expect((await blobs.blobs(['d'])).map(({ key }) => key.join('/'))).toEqual(['d/x/a', 'd/x/b', 'd/xy']);
+        await blobs.deleteBlobs(['d', 'x']);
+        expect((await blobs.blobs(['d'])).map(({ key }) => key.join('/'))).toEqual(['d/xy']);
+      });
+
+      if (capabilities.durable) {
+        it('keeps blobs across a reopen', async () => {
+          await blobsOf().putBlob(['d', 'x'], bytes(1, 2));
+          if (!fixture.reopen) throw new Error(`${name} claims durable, but its setup gives no reopen`);
+          store = await fixture.reopen();
+          expect([...(await blobsOf().getBlob(['d', 'x']))!]).toEqual([1, 2]);
+        });
+      }
     }
 
     if (capabilities.durable) {
