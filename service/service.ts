@@ -1,15 +1,13 @@
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { secretKey } from '../gateway/auth/jwt.js';
-import { checkListenAddress } from '../gateway/auth/listenAddress.js';
-import { checkCanListen, startGateway } from '../gateway/server.js';
-import type { ExtraRoute, Gateway } from '../gateway/types.js';
+import type { Gateway } from '../gateway/types.js';
 import { ViewEngine } from '../joiner/viewEngine.js';
 import type { Ledger } from '../ledger/types.js';
 import { FoldWorker } from '../projections/foldWorker.js';
 import { embeddedBackends, loadBackends, type Backends } from './backends.js';
 import { loadDemoHistory } from './demoHistory.js';
 import type { Domain } from './domain.js';
+import { checkGatewayOptions, serveGateway } from './serveGateway.js';
 
 export interface ServiceOptions {
   domain: Domain;
@@ -47,10 +45,7 @@ export interface Service {
  */
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { domain } = options;
-  // Before anything is opened: refusing must leave nothing behind.
-  checkListenAddress(options.host, options.authSecret !== undefined);
-  if (options.authSecret !== undefined) secretKey(options.authSecret);
-  await checkCanListen(options.host, options.port);
+  await checkGatewayOptions(options);
   // Logs go to stderr: stdout is for what a command answers.
   const logger = options.logger ?? pino({ name: 'foldline', level: process.env['FOLDLINE_LOG_LEVEL'] ?? 'info' }, pino.destination(2));
   const backends = options.backends ?? embeddedBackends(requiredDataDir(options.dataDir));
@@ -105,29 +100,15 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     await store.close();
     await ledger.close();
   };
-  const extraRoutes: ExtraRoute[] = [...(domain.routes ?? []), ...(options.demo ? (domain.demo?.routes ?? []) : [])];
   let gateway: Gateway;
+  let url: string;
   try {
-    gateway = await startGateway({
-      ledger,
-      validate: domain.validate,
-      views,
-      host: options.host,
-      port: options.port,
-      logger: logger.child({ layer: 'gateway' }),
-      registry,
-      moreMetrics: () => runtime.metrics(),
-      ...(options.authSecret === undefined ? {} : { auth: { secret: options.authSecret, policy: domain.access } }),
-      ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
-      extraRoutes,
-      ...(domain.assets ? { assets: await domain.assets() } : {}),
-    });
+    ({ gateway, url } = await serveGateway(options, { ledger, views, logger, registry, moreMetrics: () => runtime.metrics() }));
   } catch (error) {
     // A port in use, say: close what was opened, the data directory's lock with it.
     await closeBehindGateway();
     throw error;
   }
-  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${gateway.port}`;
   logger.info({ url, domain: domain.name, backends: { ledger: backends.ledger.module, store: backends.store.module } }, 'service started');
   return {
     url,

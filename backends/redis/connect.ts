@@ -9,13 +9,16 @@ import { FoldlineError } from '../../base/errors.js';
 export async function connectRedis(url: string, flag = '--redis-url'): Promise<Redis> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
   // Errors after start are reported by the commands that meet them; ioredis reconnects.
-  redis.on('error', () => {});
+  // Before, the socket's error says why better than the connect's ("Connection is closed").
+  let cause: unknown;
+  redis.on('error', (error: unknown) => (cause ??= error));
   try {
     await redis.connect();
     return redis;
   } catch (error) {
     redis.disconnect();
-    throw new FoldlineError('backend_unreachable', `cannot reach Redis at ${url} (${flag}): ${(error as Error).message}`, { cause: error });
+    cause ??= error;
+    throw new FoldlineError('backend_unreachable', `cannot reach Redis at ${url} (${flag}): ${(cause as Error).message}`, { cause });
   }
 }
 
