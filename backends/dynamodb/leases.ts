@@ -35,8 +35,8 @@ interface Lease {
  * position with its owner, a renewal counter its owner bumps every third of the failover
  * time, and a fencing counter that every takeover bumps. Another process takes a lease
  * over once it saw the renewal counter stand still for the failover time (by its own clock:
- * no clocks are compared), or to even out the split (a process holding more than its share
- * loses one at a time). Each takeover is a conditional write on what was seen, so two
+ * no clocks are compared), or to even out the split (from a process holding more than its
+ * share, what it holds beyond it). Each takeover is a conditional write on what was seen, so two
  * processes cannot both win one; the winner then claims the checkpoint position with its
  * fencing counter (fencing.ts), and the store refuses the old owner's commits from then on.
  */
@@ -130,11 +130,10 @@ export class ShardLeases {
     const share = Math.ceil(positions.length / live.size);
     const candidates = [...expired];
     if (this.held.size + candidates.length < share) {
-      // Even out: one lease of the process holding most, if it holds more than its share.
-      const counts = new Map<string, Lease[]>();
-      for (const lease of others) if (!expired.includes(lease)) counts.set(lease.owner, [...(counts.get(lease.owner) ?? []), lease]);
-      const richest = [...counts.values()].sort((a, b) => b.length - a.length)[0];
-      if (richest && richest.length > share) candidates.push(richest[0]!);
+      // Even out: from each process holding more than its share, what it holds beyond it.
+      const byOwner = new Map<string, Lease[]>();
+      for (const lease of others) if (!expired.includes(lease)) byOwner.set(lease.owner, [...(byOwner.get(lease.owner) ?? []), lease]);
+      for (const leases of byOwner.values()) candidates.push(...leases.slice(share));
     }
     for (const lease of candidates) {
       if (this.held.size >= share) break;

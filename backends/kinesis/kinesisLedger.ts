@@ -23,8 +23,12 @@ const recordsPerPut = 500;
 const putAttempts = 8;
 /** Kinesis sequence numbers have fewer digits than this. */
 const beyondKinesis = `1${'0'.repeat(60)}`;
-/** How often a waiter looks for appends it was not told of (another process's). */
-const pollMs = 200;
+/**
+ * How often a waiter looks for appends it was not told of (another process's), as the
+ * Kinesis Client Library's idle time between reads: polling at the five reads a second
+ * Kinesis allows would spend them all on shards that have nothing new.
+ */
+const pollMs = 500;
 
 interface PendingRecord {
   index: number;
