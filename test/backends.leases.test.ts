@@ -1,26 +1,20 @@
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoStore } from '../backends/dynamodb/dynamoStore.js';
 import { ShardLeases, type HeldLeases } from '../backends/dynamodb/leases.js';
-import { startDynalite, type Emulator } from '../bench/emulators.js';
 import { frontier } from '../crdt/index.js';
 import type { EntityRecord, StateCommit } from '../projections/types.js';
+import { useDynalite } from './support/emulators.js';
 
-let dynamo: Emulator;
+const dynamoEndpoint = useDynalite();
 let serial = 0;
-beforeAll(async () => {
-  dynamo = await startDynalite();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
 
 const logger = pino({ level: 'silent' });
 const positions = ['orders/0', 'orders/1', 'orders/2', 'orders/3'];
 const failoverMs = 300;
 
 function where(name: string) {
-  return { endpoint: dynamo.endpoint, region: 'us-east-1', name, create: true };
+  return { endpoint: dynamoEndpoint(), region: 'us-east-1', name, create: true };
 }
 
 function leasesOf(name: string, owner: string): Promise<ShardLeases> {

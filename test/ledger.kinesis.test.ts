@@ -1,24 +1,18 @@
 import { KinesisClient, SplitShardCommand } from '@aws-sdk/client-kinesis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { awsClientConfig } from '../backends/aws/clientConfig.js';
 import { ledgerBackend } from '../backends/kinesis/kinesisLedgerBackend.js';
 import { kinesisStreamName, lineageOf } from '../backends/kinesis/streams.js';
-import { startKinesalite, type Emulator } from '../bench/emulators.js';
 import { FoldlineError } from '../base/errors.js';
 import { compareSeq } from '../crdt/index.js';
 import type { CloudEvent } from '../ledger/types.js';
 import { ledgerContract } from './contract/ledger.contract.js';
+import { useKinesalite } from './support/emulators.js';
 
-let kinesis: Emulator;
+const kinesisEndpoint = useKinesalite();
 let serial = 0;
-beforeAll(async () => {
-  kinesis = await startKinesalite();
-});
-afterAll(async () => {
-  await kinesis.close();
-});
 
-const configOf = (name: string, create = true) => ({ endpoint: kinesis.endpoint, region: 'us-east-1', name, create });
+const configOf = (name: string, create = true) => ({ endpoint: kinesisEndpoint(), region: 'us-east-1', name, create });
 
 ledgerContract(
   'Kinesis (kinesalite)',

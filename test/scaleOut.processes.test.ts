@@ -7,12 +7,12 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDynalite, startKinesalite, type Emulator } from '../bench/emulators.js';
 import { serviceNodeFlags } from '../cli/heapFlags.js';
-import { canonicalJson } from '../crdt/index.js';
 import type { CloudEvent } from '../ledger/types.js';
 import { retailDomain } from '../retail/domain.js';
 import { generateEvents } from '../retail/generator.js';
 import { startService } from '../service/service.js';
 import { viewKeysOf } from './retail/viewKeys.js';
+import { expectSameViews, postBatch, viewText } from './support/deployment.js';
 import { LiveClient } from './support/liveClient.js';
 import { dropRedisKeys, redisUrl, uniqueName } from './support/redis.js';
 
@@ -69,18 +69,6 @@ function startRole(role: 'projector' | 'gateway'): Promise<{ child: ChildProcess
   });
 }
 
-async function post(url: string, events: readonly unknown[]): Promise<string> {
-  const response = await fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/cloudevents-batch+json' }, body: JSON.stringify(events) });
-  expect(response.status).toBe(202);
-  return ((await response.json()) as { token: string }).token;
-}
-
-async function viewText(url: string, view: string, key: string, token: string): Promise<string> {
-  const response = await fetch(`${url}/v1/views/${view}/${encodeURIComponent(key)}?after=${token}&wait=30000`);
-  expect(response.status).toBe(200);
-  return canonicalJson(((await response.json()) as { value: unknown }).value);
-}
-
 describe('a scaled-out deployment of processes', () => {
   it('survives a projector killed midway with every view as an embedded run has it', async () => {
     // The first starts create the streams and tables; the others find them.
@@ -95,10 +83,10 @@ describe('a scaled-out deployment of processes', () => {
     const subscribed = live.frames.length;
 
     const half = events.length / 2;
-    for (let i = 0; i < half; i += 250) await post(gatewayOne.url!, events.slice(i, i + 250));
+    for (let i = 0; i < half; i += 250) await postBatch(gatewayOne.url!, events.slice(i, i + 250));
     first.child.kill('SIGKILL');
     let token = '';
-    for (let i = half; i < events.length; i += 250) token = await post(gatewayOne.url!, events.slice(i, i + 250));
+    for (let i = half; i < events.length; i += 250) token = await postBatch(gatewayOne.url!, events.slice(i, i + 250));
     // Pushed on gateway 2 what was appended through gateway 1.
     const pushed = await live.next((frame) => frame.op === 'view' && frame.key === customer, 30_000, subscribed);
     expect(pushed.value).not.toBeNull();
@@ -106,15 +94,8 @@ describe('a scaled-out deployment of processes', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'foldline-embedded-'));
     const embedded = await startService({ domain: retailDomain, dataDir, host: '127.0.0.1', port: 0, shards: 4, logger: pino({ level: 'silent' }) });
     try {
-      const embeddedToken = await post(embedded.url, events);
-      const keys = viewKeysOf(events);
-      for (let i = 0; i < keys.length; i += 50) {
-        await Promise.all(
-          keys.slice(i, i + 50).map(async ([view, key]) => {
-            expect(await viewText(gatewayTwo.url!, view, key, token), `${view}/${key}`).toBe(await viewText(embedded.url, view, key, embeddedToken));
-          }),
-        );
-      }
+      const embeddedToken = await postBatch(embedded.url, events);
+      await expectSameViews(viewKeysOf(events), { url: gatewayTwo.url!, token }, { url: embedded.url, token: embeddedToken });
     } finally {
       await embedded.close();
       await rm(dataDir, { recursive: true, force: true });

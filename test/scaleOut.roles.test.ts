@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDynalite, type Emulator } from '../bench/emulators.js';
-import { canonicalJson } from '../crdt/index.js';
 import type { CloudEvent } from '../ledger/types.js';
 import { retailDomain } from '../retail/domain.js';
 import { generateEvents } from '../retail/generator.js';
@@ -13,6 +12,7 @@ import type { Projector } from '../service/projector.js';
 import { startRole, type Started } from '../service/roles.js';
 import { startService } from '../service/service.js';
 import { viewKeysOf } from './retail/viewKeys.js';
+import { expectSameViews, postBatch, viewText } from './support/deployment.js';
 import { LiveClient } from './support/liveClient.js';
 import { dropRedisKeys, redisUrl, uniqueName } from './support/redis.js';
 import { cartChange } from './support/retailGateway.js';
@@ -47,18 +47,6 @@ async function start(role: 'projector' | 'gateway'): Promise<Started> {
   return part;
 }
 
-async function post(url: string, events: unknown[]): Promise<string> {
-  const response = await fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/cloudevents-batch+json' }, body: JSON.stringify(events) });
-  expect(response.status).toBe(202);
-  return ((await response.json()) as { token: string }).token;
-}
-
-async function viewText(url: string, view: string, key: string, token: string): Promise<string> {
-  const response = await fetch(`${url}/v1/views/${view}/${encodeURIComponent(key)}?after=${token}&wait=20000`);
-  expect(response.status).toBe(200);
-  return canonicalJson(((await response.json()) as { value: unknown }).value);
-}
-
 describe('projectors and gateways of one deployment', () => {
   it('fold anywhere and push everywhere: a token of one gateway is honoured by the other', async () => {
     const [one, two] = [(await start('projector')) as unknown as Projector, (await start('projector')) as unknown as Projector];
@@ -72,7 +60,7 @@ describe('projectors and gateways of one deployment', () => {
     const live = await LiveClient.open(`${gatewayTwo.url!.replace('http', 'ws')}/v1/live`);
     live.send({ op: 'subscribe', ref: 1, view: 'cart', key: 'c-scale' });
     await live.next((frame) => frame.op === 'view' && frame.key === 'c-scale');
-    const token = await post(gatewayOne.url!, [first]);
+    const token = await postBatch(gatewayOne.url!, [first]);
     const pushed = await live.next((frame) => frame.op === 'view' && frame.key === 'c-scale' && JSON.stringify(frame.value).includes('"quantity":2'));
     expect(pushed.value).toMatchObject({ itemCount: 2 });
     expect(await viewText(gatewayTwo.url!, 'cart', 'c-scale', token)).toContain('"quantity":2');
@@ -82,20 +70,13 @@ describe('projectors and gateways of one deployment', () => {
   it('serve the views an embedded service serves for the same history', async () => {
     const events: CloudEvent[] = [...generateEvents({ seed: 19, events: 1500 })];
     const gateways = started.filter((part) => part.url !== undefined);
-    const token = await post(gateways[0]!.url!, events);
+    const token = await postBatch(gateways[0]!.url!, events);
     const dataDir = await mkdtemp(join(tmpdir(), 'foldline-embedded-'));
     const embedded = await startService({ ...roleOptions, dataDir });
     try {
-      await post(embedded.url, [first]);
-      const embeddedToken = await post(embedded.url, events);
-      const keys = viewKeysOf(events);
-      for (let i = 0; i < keys.length; i += 50) {
-        await Promise.all(
-          keys.slice(i, i + 50).map(async ([view, key]) => {
-            expect(await viewText(gateways[1]!.url!, view, key, token), `${view}/${key}`).toBe(await viewText(embedded.url, view, key, embeddedToken));
-          }),
-        );
-      }
+      await postBatch(embedded.url, [first]);
+      const embeddedToken = await postBatch(embedded.url, events);
+      await expectSameViews(viewKeysOf(events), { url: gateways[1]!.url!, token }, { url: embedded.url, token: embeddedToken });
     } finally {
       await embedded.close();
       await rm(dataDir, { recursive: true, force: true });

@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { storeBackend } from '../backends/dynamodb/dynamoStoreBackend.js';
-import { startDynalite, type Emulator } from '../bench/emulators.js';
 import { FoldlineError } from '../base/errors.js';
 import type { StateStore } from '../projections/types.js';
 import { stateStoreContract } from './contract/stateStore.contract.js';
+import { useDynalite } from './support/emulators.js';
 
-let dynamo: Emulator;
+const dynamoEndpoint = useDynalite();
 let serial = 0;
-beforeAll(async () => {
-  dynamo = await startDynalite();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
 
-const configOf = (name: string) => ({ endpoint: dynamo.endpoint, region: 'us-east-1', name, create: true });
+const configOf = (name: string) => ({ endpoint: dynamoEndpoint(), region: 'us-east-1', name, create: true });
 
 stateStoreContract(
   'DynamoDB (dynalite)',
