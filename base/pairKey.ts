@@ -6,3 +6,9 @@
 export function pairKey(first: string, second: string): string {
   return `${first}\u0000${second}`;
 }
+
+/** The two names of a pair key. */
+export function splitPairKey(id: string): [first: string, second: string] {
+  const at = id.indexOf('\u0000');
+  return [id.slice(0, at), id.slice(at + 1)];
+}

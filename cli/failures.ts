@@ -44,6 +44,9 @@ const refusalsByCode: Readonly<Record<string, Refusal>> = {
   invalid_token: { exitCode: exitCodes.usage, hint: 'check --token' },
   token_expired: { exitCode: exitCodes.usage, hint: 'give a fresh --token' },
   forbidden: { exitCode: exitCodes.usage, hint: '--token must be a staff or service token' },
+  invalid_subscription: { exitCode: exitCodes.usage },
+  subscription_exists: { exitCode: exitCodes.usage, hint: 'remove it first, or choose another --name' },
+  unknown_subscription: { exitCode: exitCodes.usage, hint: 'see foldline subscriptions list' },
 };
 
 export interface Failure {

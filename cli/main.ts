@@ -4,6 +4,7 @@ import { genCommand } from './commands/gen.js';
 import { ledgerCommand } from './commands/ledger.js';
 import { loadCommand } from './commands/load.js';
 import { startCommand } from './commands/start.js';
+import { subscriptionsCommand } from './commands/subscriptions.js';
 import { describeFailure } from './failures.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -17,6 +18,7 @@ program.addCommand(ledgerCommand());
 program.addCommand(genCommand());
 program.addCommand(startCommand());
 program.addCommand(loadCommand());
+program.addCommand(subscriptionsCommand());
 
 // Every failure ends below, one line each: commander throws its refusals instead of printing them.
 let failing: Command = program;

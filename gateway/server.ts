@@ -5,10 +5,13 @@ import { Appender } from './append.js';
 import { AccessGuard } from './auth/guard.js';
 import { checkListenAddress } from './auth/listenAddress.js';
 import { defaultOrigins, OriginAllowList } from './auth/origins.js';
+import { changesRoute } from './http/changesRoute.js';
 import { dispatcher } from './http/dispatch.js';
+import { explainRoute } from './http/explainRoute.js';
 import { Router } from './http/router.js';
 import { extraHttpRoutes, httpRoutes } from './http/routes.js';
 import { staticRoutes } from './http/staticRoutes.js';
+import { subscriptionRoutes } from './http/subscriptionRoutes.js';
 import { registerLiveRoute } from './live/liveRoute.js';
 import { GatewayMetrics } from './metrics.js';
 import { defaultLimits, type Gateway, type GatewayOptions } from './types.js';
@@ -27,7 +30,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const guard = new AccessGuard(options.auth);
   const appender = new Appender({ ledger, validate, views, guard, metrics, limits });
   const router = new Router([
+    ...(options.explainer ? [explainRoute(options.explainer, guard, limits)] : []),
     ...httpRoutes({ ledger, views, appender, guard, limits, registry, moreMetrics: options.moreMetrics ?? (async () => '') }),
+    ...(options.subscriptions ? subscriptionRoutes(options.subscriptions, guard) : []),
+    ...(options.changes ? [changesRoute(options.changes, guard)] : []),
     ...extraHttpRoutes(options.extraRoutes ?? [], guard),
     ...staticRoutes(options.assets ?? new Map()),
   ]);

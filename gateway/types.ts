@@ -1,8 +1,11 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Frontier } from '../crdt/index.js';
+import type { ChangeFeed } from '../joiner/changeFeed.js';
+import type { ViewExplainer } from '../joiner/explain.js';
 import type { ViewValue } from '../joiner/types.js';
 import type { CloudEvent, Ledger } from '../ledger/types.js';
+import type { SubscriptionAdmin } from '../subscriptions/subscriptions.js';
 
 /**
  * Checks a whole batch of decoded request values before anything is appended: returns the
@@ -148,6 +151,12 @@ export interface GatewayOptions {
    */
   allowedOrigins?: readonly string[];
   extraRoutes?: readonly ExtraRoute[];
+  /** Answers `/v1/views/{view}/{key}/explain`; without it there is no such route. */
+  explainer?: ViewExplainer;
+  /** The change stream served at `/v1/changes`; without it there is no such route. */
+  changes?: ChangeFeed;
+  /** Webhook subscriptions to manage at `/v1/subscriptions` (operators only); without it there is no such route. */
+  subscriptions?: SubscriptionAdmin;
   /** Files by URL path (`/` is the page). */
   assets?: ReadonlyMap<string, StaticAsset>;
 }

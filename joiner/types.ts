@@ -28,6 +28,12 @@ export interface ViewDefinition<V = unknown> {
   readonly name: string;
   /** Throws a FoldlineError (404, 'unknown_key' or 400) for a key this view can never have. */
   checkKey?(key: string): void;
+  /**
+   * Projections each of whose entity keys is a key of this view (a cart per customer): what
+   * lets the change stream follow every key of the view, not only the keys read so far. A
+   * view without them cannot be streamed.
+   */
+  readonly keysFrom?: readonly ProjectionDefinition<any>[];
   compute(key: string, lookup: Lookup): V;
 }
 

@@ -1,6 +1,6 @@
 import { FoldlineError } from '../base/errors.js';
 import { LruCache } from '../base/lruCache.js';
-import { pairKey } from '../base/pairKey.js';
+import { pairKey, splitPairKey } from '../base/pairKey.js';
 import { frontierCovers, frontiersEqual, type Frontier } from '../crdt/index.js';
 import { computeView, type Computed } from './compute.js';
 import { EntityCache } from './entityCache.js';
@@ -27,6 +27,11 @@ interface Materialized {
   value: unknown;
   /** The value's JSON text: what subscribers are sent, and what tells a new value from the last. */
   json: string;
+  /**
+   * The JSON text last published, or first computed clean (none: first computed dirty): a value
+   * is published only when clean and other than it.
+   */
+  published: string | undefined;
   frontier: Frontier;
   dependencies: Set<string>;
   /** A dependency changed since the value was computed. */
@@ -94,10 +99,19 @@ export class ViewEngine {
 
   /** The current value of a view key, reflecting at least `after` (never an older value). */
   async read(view: string, key: string, options: { after?: Frontier; waitMs?: number } = {}): Promise<ViewValue> {
+    return this.valueOf(await this.readEntry(view, key, options));
+  }
+
+  /** A read, with the entities the value read (`[projection, key]`): what explains it. */
+  async readWithInputs(view: string, key: string, options: { after?: Frontier; waitMs?: number } = {}): Promise<{ value: ViewValue; inputs: Array<[string, string]> }> {
+    const entry = await this.readEntry(view, key, options);
+    return { value: this.valueOf(entry), inputs: [...entry.dependencies].map(splitPairKey) };
+  }
+
+  private async readEntry(view: string, key: string, options: { after?: Frontier; waitMs?: number }): Promise<Materialized> {
     this.definition(view, key);
     if (options.after) await this.waitFor(options.after, options.waitMs ?? 0);
-    const entry = await this.materialize(view, key);
-    return this.valueOf(entry);
+    return this.materialize(view, key);
   }
 
   /**
@@ -186,11 +200,17 @@ export class ViewEngine {
         this.unindex(id, entry.dependencies);
         this.index(id, dependencies);
       }
-      const changed = entry.json !== json;
-      Object.assign(entry, { value, json, dependencies, frontier, dirty });
-      if (changed) this.publish(entry);
+      // A clean value reflects everything folded by now, not only what had been when its
+      // computation began: published values then carry frontiers in the order they are published.
+      // A dirty one is not published: its recomputation (scheduled below) is.
+      const publish = !dirty && entry.published !== json;
+      Object.assign(entry, { value, json, dependencies, frontier: dirty ? frontier : this.frontier(), dirty });
+      if (publish) {
+        entry.published = json;
+        this.publish(entry);
+      }
     } else {
-      entry = { view, key, value, json, frontier, dependencies, dirty, listeners: new Set() };
+      entry = { view, key, value, json, published: dirty ? undefined : json, frontier: dirty ? frontier : this.frontier(), dependencies, dirty, listeners: new Set() };
       this.kept.set(id, entry);
       this.index(id, dependencies);
       this.idle.set(id, true);

@@ -60,6 +60,7 @@ function priceAsOf(lookup: Lookup, sku: string, time: number): number | undefine
 export const productView: ViewDefinition = {
   name: 'product',
   checkKey: checkEntityKey,
+  keysFrom: [productProjection],
   compute(sku, lookup) {
     const state = productState(lookup, sku);
     if (!isCreated(state)) return null;
@@ -86,6 +87,7 @@ export const productView: ViewDefinition = {
 export const catalogView: ViewDefinition = {
   name: 'catalog',
   checkKey: checkEntityKey,
+  keysFrom: [categoryProductsProjection],
   compute(category, lookup) {
     const products = [];
     for (const sku of indexMembers(lookup, categoryProductsProjection, category)) {
@@ -101,6 +103,7 @@ export const catalogView: ViewDefinition = {
 export const cartView: ViewDefinition = {
   name: 'cart',
   checkKey: checkEntityKey,
+  keysFrom: [customerProjection],
   compute(customerId, lookup) {
     const cart = lookup.get(customerProjection, customerId)?.cart ?? {};
     const lines = [];
@@ -123,6 +126,7 @@ export const cartView: ViewDefinition = {
 export const recentlyViewedView: ViewDefinition = {
   name: 'recently-viewed',
   checkKey: checkEntityKey,
+  keysFrom: [customerProjection],
   compute(customerId, lookup) {
     const recent = lookup.get(customerProjection, customerId)?.recent.items ?? [];
     const items = recent.map(([sku, viewedAt]) => {
@@ -136,6 +140,7 @@ export const recentlyViewedView: ViewDefinition = {
 export const salesByShadeView: ViewDefinition = {
   name: 'sales-by-shade',
   checkKey: checkEntityKey,
+  keysFrom: [categoryProductsProjection],
   compute(category, lookup) {
     const shades = new Map<string, { shade: string; units: number; revenue: number; unpricedUnits: number }>();
     for (const sku of indexMembers(lookup, categoryProductsProjection, category)) {
@@ -163,6 +168,7 @@ export const salesByShadeView: ViewDefinition = {
 export const leaderboardView: ViewDefinition = {
   name: 'leaderboard',
   checkKey: checkEntityKey,
+  keysFrom: [storeStaffProjection],
   compute(store, lookup) {
     const salespeople = [];
     for (const salespersonId of indexMembers(lookup, storeStaffProjection, store)) {

@@ -3,9 +3,7 @@ import type { Registry } from 'prom-client';
 import { secretKey } from '../gateway/auth/jwt.js';
 import { checkListenAddress } from '../gateway/auth/listenAddress.js';
 import { checkCanListen, startGateway } from '../gateway/server.js';
-import type { ExtraRoute, Gateway } from '../gateway/types.js';
-import type { ViewEngine } from '../joiner/viewEngine.js';
-import type { Ledger } from '../ledger/types.js';
+import type { ExtraRoute, Gateway, GatewayOptions } from '../gateway/types.js';
 import type { ServiceOptions } from './service.js';
 
 /** Refuses what the gateway would, before anything is opened: refusing must leave nothing behind. */
@@ -15,22 +13,20 @@ export async function checkGatewayOptions(options: ServiceOptions): Promise<void
   await checkCanListen(options.host, options.port);
 }
 
-/** The gateway of a domain's views over a ledger, as ServiceOptions configure it. */
-export async function serveGateway(
-  options: ServiceOptions,
-  parts: { ledger: Ledger; views: ViewEngine; logger: Logger; registry: Registry; moreMetrics?: () => Promise<string> },
-): Promise<{ gateway: Gateway; url: string }> {
+/** What a role gives its gateway besides what ServiceOptions configure: its ledger, views and metrics, and optional routes' parts. */
+export type GatewayParts = Pick<GatewayOptions, 'ledger' | 'views' | 'registry' | 'moreMetrics' | 'explainer' | 'changes' | 'subscriptions'> & { logger: Logger; registry: Registry };
+
+/** The gateway of a domain's views, as ServiceOptions configure it (address, auth, origins, the domain's routes and assets). */
+export async function serveGateway(options: ServiceOptions, parts: GatewayParts): Promise<{ gateway: Gateway; url: string }> {
   const { domain } = options;
+  const { logger, ...given } = parts;
   const extraRoutes: ExtraRoute[] = [...(domain.routes ?? []), ...(options.demo ? (domain.demo?.routes ?? []) : [])];
   const gateway = await startGateway({
-    ledger: parts.ledger,
+    ...given,
     validate: domain.validate,
-    views: parts.views,
     host: options.host,
     port: options.port,
-    logger: parts.logger.child({ layer: 'gateway' }),
-    registry: parts.registry,
-    ...(parts.moreMetrics ? { moreMetrics: parts.moreMetrics } : {}),
+    logger: logger.child({ layer: 'gateway' }),
     ...(options.authSecret === undefined ? {} : { auth: { secret: options.authSecret, policy: domain.access } }),
     ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
     extraRoutes,

@@ -1,9 +1,18 @@
 import { pino, type Logger } from 'pino';
+import { FoldlineError } from '../base/errors.js';
 import { Registry } from 'prom-client';
 import type { Gateway } from '../gateway/types.js';
+import { ChangeFeed, defaultChangeLogLimits } from '../joiner/changeFeed.js';
+import type { ChangeLogLimits } from '../joiner/changeLog.js';
+import { ViewExplainer } from '../joiner/explain.js';
+import type { ViewDefinition } from '../joiner/types.js';
 import { ViewEngine } from '../joiner/viewEngine.js';
 import type { Ledger } from '../ledger/types.js';
 import { FoldWorker } from '../projections/foldWorker.js';
+import type { StateStore } from '../projections/types.js';
+import { Subscriptions, type SubscriptionsOptions } from '../subscriptions/subscriptions.js';
+import type { SubscriptionStore } from '../subscriptions/types.js';
+import { openSubscriptionStore } from './subscriptionStore.js';
 import { embeddedBackends, loadBackends, type Backends } from './backends.js';
 import { loadDemoHistory } from './demoHistory.js';
 import type { Domain } from './domain.js';
@@ -28,6 +37,12 @@ export interface ServiceOptions {
   demo?: boolean;
   /** The fold worker died: views no longer advance, the service should go (default: log only). */
   onFatal?: (error: Error) => void;
+  /** Views on the change stream (`/v1/changes`): every key of each is kept in memory. Default: none. */
+  changeViews?: readonly string[];
+  /** How many changes, and how old, the change stream keeps for consumers to resume from. */
+  changeLog?: ChangeLogLimits;
+  /** How webhook deliveries are retried and paced (default: `defaultDelivery`). */
+  subscriptionDelivery?: SubscriptionsOptions['delivery'];
 }
 
 export interface Service {
@@ -35,6 +50,8 @@ export interface Service {
   ledger: Ledger;
   runtime: FoldWorker;
   views: ViewEngine;
+  subscriptions: Subscriptions;
+  changes: ChangeFeed | undefined;
   close(): Promise<void>;
 }
 
@@ -45,6 +62,7 @@ export interface Service {
  */
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { domain } = options;
+  const changeDefinitions = changeViewDefinitions(options);
   await checkGatewayOptions(options);
   // Logs go to stderr: stdout is for what a command answers.
   const logger = options.logger ?? pino({ name: 'foldline', level: process.env['FOLDLINE_LOG_LEVEL'] ?? 'info' }, pino.destination(2));
@@ -94,7 +112,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     views: domain.views,
     onError: (error, view, key) => logger.error({ err: error, view, key }, 'view computation failed'),
   });
+  const changes = changeFeed(changeDefinitions, options, views, runtime, store);
+  let subscriptionStore: SubscriptionStore | undefined;
+  let subscriptions: Subscriptions | undefined;
   const closeBehindGateway = async (): Promise<void> => {
+    await subscriptions?.close();
+    await subscriptionStore?.close();
+    await changes?.close();
     views.close();
     await runtime.stop();
     await store.close();
@@ -103,7 +127,25 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   let gateway: Gateway;
   let url: string;
   try {
-    ({ gateway, url } = await serveGateway(options, { ledger, views, logger, registry, moreMetrics: () => runtime.metrics() }));
+    // Webhooks read the ledger themselves, each from its own checkpoint: never in the fold's way.
+    subscriptionStore = await openSubscriptionStore(options.dataDir);
+    subscriptions = await Subscriptions.open({
+      ledger,
+      store: subscriptionStore,
+      logger,
+      registry,
+      ...(options.subscriptionDelivery ? { delivery: options.subscriptionDelivery } : {}),
+    });
+    ({ gateway, url } = await serveGateway(options, {
+      ledger,
+      views,
+      logger,
+      registry,
+      moreMetrics: () => runtime.metrics(),
+      subscriptions,
+      ...(changes ? { changes } : {}),
+      explainer: new ViewExplainer({ engine: views, source: runtime, ledger, projections: domain.projections }),
+    }));
   } catch (error) {
     // A port in use, say: close what was opened, the data directory's lock with it.
     await closeBehindGateway();
@@ -115,11 +157,34 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     ledger,
     runtime,
     views,
+    subscriptions,
+    changes,
     async close() {
       await gateway.close();
       await closeBehindGateway();
     },
   };
+}
+
+/** The views asked for on the change stream: refused before anything is opened if one is unknown or cannot be streamed. */
+function changeViewDefinitions(options: ServiceOptions): ViewDefinition[] {
+  return (options.changeViews ?? []).map((name) => {
+    const definition = options.domain.views.find((view) => view.name === name);
+    if (!definition) throw new FoldlineError('unknown_view', `no view named ${JSON.stringify(name)} to put on the change stream`);
+    if (!definition.keysFrom?.length) throw new FoldlineError('not_streamed', `view ${JSON.stringify(name)} names no projections its keys come from (keysFrom): it cannot be streamed`);
+    return definition;
+  });
+}
+
+function changeFeed(definitions: ViewDefinition[], options: ServiceOptions, views: ViewEngine, runtime: FoldWorker, store: StateStore): ChangeFeed | undefined {
+  if (definitions.length === 0) return undefined;
+  return new ChangeFeed({
+    engine: views,
+    source: runtime,
+    views: definitions,
+    existingKeys: (namespace) => store.keys(namespace),
+    limits: options.changeLog ?? defaultChangeLogLimits,
+  });
 }
 
 function requiredDataDir(dataDir: string | undefined): string {

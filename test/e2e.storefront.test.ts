@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TokenVerifier } from '../gateway/auth/jwt.js';
+import { signToken, TokenVerifier } from '../gateway/auth/jwt.js';
 import { retailDomain } from '../retail/domain.js';
 import { startService, type Service } from '../service/service.js';
 
@@ -188,5 +188,33 @@ describe('the storefront on two devices signed in as the same customer', () => {
     await a.page.screenshot({ path: join(artifacts, 'storefront-a.png'), fullPage: true });
     await b.page.screenshot({ path: join(artifacts, 'storefront-b.png'), fullPage: true });
     expect([...a.errors, ...b.errors]).toEqual([]);
+  });
+});
+
+describe('the staff page', () => {
+  it('explains a cart: the events behind it and how far behind each source is', async () => {
+    const staffToken = await signToken(secret, { sub: 'ops', role: 'staff' }, 3600);
+    const added = { specversion: '1.0', id: 'e2e-staff-1', source: '/e2e', type: 'retail.cart.item-added', time: '2026-11-26T10:00:00.000Z', subject: 'c-77', data: { customerId: 'c-77', sku: 'sku-1', quantity: 2 } };
+    const response = await fetch(`${service!.url}/v1/events?await=cart/c-77`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json', authorization: `Bearer ${staffToken}` }, body: JSON.stringify(added) });
+    expect(response.status).toBe(200);
+
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const errors: Error[] = [];
+    page.on('pageerror', (error) => errors.push(error));
+    await page.goto(`${service!.url}/#/staff/cart/c-77`);
+    // Signed out, the server refuses: the page says so.
+    await page.locator('[data-testid=explain-error]').waitFor();
+    await page.locator('[data-testid=explain-token]').fill(staffToken);
+    await page.locator('[data-testid=explain-submit]').click();
+    const customer = page.locator('[data-testid=explain-entity][data-entity=customer][data-key=c-77]');
+    await customer.waitFor();
+    expect(await customer.getAttribute('data-lag')).toBe('0');
+    expect(await customer.locator('[data-testid=explain-lag]').textContent()).toBe('caught up');
+    expect(await customer.locator('[data-testid=explain-event]').first().getAttribute('data-event-id')).toBe('e2e-staff-1');
+    await page.locator('[data-testid=explain-entity][data-entity=product][data-key=sku-1]').waitFor();
+    await page.screenshot({ path: join(artifacts, 'storefront-staff.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await context.close();
   });
 });

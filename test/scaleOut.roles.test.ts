@@ -52,7 +52,8 @@ describe('projectors and gateways of one deployment', () => {
     const [one, two] = [(await start('projector')) as unknown as Projector, (await start('projector')) as unknown as Projector];
     const [gatewayOne, gatewayTwo] = [await start('gateway'), await start('gateway')];
     // The shards end up split between the two projectors.
-    for (let tries = 0; tries < 100 && one.held().size + two.held().size < 12; tries++) await new Promise((resolve) => setTimeout(resolve, 100));
+    const split = (): boolean => one.held().size > 0 && two.held().size > 0 && one.held().size + two.held().size === 12;
+    for (let tries = 0; tries < 100 && !split(); tries++) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(one.held().size + two.held().size).toBe(12);
     expect(one.held().size).toBeGreaterThan(0);
     expect(two.held().size).toBeGreaterThan(0);

@@ -4,6 +4,7 @@ import { get as httpsGet } from 'node:https';
 import { FoldlineError } from '../../base/errors.js';
 import { appendModes, type AppendMode } from '../../client/load/appenders.js';
 import { scenarioNames, type ScenarioName } from '../../client/load/scenarios.js';
+import { serverUrlOption } from '../serverUrl.js';
 import { integerOption } from './start.js';
 
 interface LoadCommandOptions {
@@ -26,7 +27,7 @@ interface LoadCommandOptions {
 export function loadCommand(): Command {
   return new Command('load')
     .description('load a foldline server (in the spirit of Serverless Artillery): appends at a fixed arrival rate while WebSocket clients watch the changed views; reports throughput and effect-after-cause latency')
-    .requiredOption('--url <url>', 'base URL of the server, such as http://127.0.0.1:8080', urlOption)
+    .requiredOption('--url <url>', 'base URL of the server, such as http://127.0.0.1:8080', serverUrlOption)
     .addOption(new Option('--scenario <name>', 'browse (recently-viewed), cart (adds and removes), order (fill a cart, order it), mixed').choices(scenarioNames).default('cart'))
     .option('--rate <n>', 'appends per second, sent on schedule whatever the answers (open model); an order with its cart clears is one append', positiveNumber('--rate'), 100)
     .option('--duration <s>', 'seconds of arrivals (then at most one --timeout of drain)', positiveNumber('--duration'), 10)
@@ -93,14 +94,4 @@ function numberAtLeast(name: string, what: string, accepts: (value: number) => b
     if (!Number.isFinite(value) || !accepts(value)) throw new InvalidArgumentError(`${name} must be ${what}`);
     return value;
   };
-}
-
-function urlOption(text: string): string {
-  try {
-    const url = new URL(text);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
-    return url.origin;
-  } catch {
-    throw new InvalidArgumentError('--url must be an http(s) URL');
-  }
 }

@@ -22,13 +22,14 @@ export function startCommand(): Command {
     .option('--shards <n>', 'shards per stream for a new data directory', integerOption('--shards', 1, 64), 4)
     .addOption(new Option('--auth-secret <secret>', 'HS256 secret (32+ bytes) for bearer tokens; prefer the environment variable: the flag shows in ps').env('FOLDLINE_AUTH_SECRET'))
     .option('--allowed-origins <origins>', 'comma-separated browser origins allowed to open WebSockets (`:*` any port, `*` any origin)')
+    .option('--change-views <views>', 'comma-separated views on the change stream, GET /v1/changes (every key of each is kept in memory)')
     .option('--demo', "load the domain's demo history into an empty data directory and offer its demo routes (retail: POST /v1/demo/sign-in, where anyone may act as any customer)")
     .addOption(domainOption())
     .addHelpText('after', '\nFOLDLINE_LOG_LEVEL sets the level of the structured log on stderr (info by default).');
   return addBackendOptions(command)
     .addOption(new Option('--role <role>', 'all: everything in one process; projector or gateway: one part of a scaled-out deployment (docs/operations.md)').choices(roles).default('all').env('FOLDLINE_ROLE'))
     .addOption(new Option('--failover-ms <ms>', "how long a dead projector's shard leases wait before another projector takes them over").argParser(integerOption('--failover-ms', 100, 3_600_000)).default(10_000).env('FOLDLINE_FAILOVER_MS'))
-    .action(async (options: BackendFlags & { role: Role; failoverMs: number; port: number; host: string; shards: number; authSecret?: string; allowedOrigins?: string; demo?: boolean; domain?: string }) => {
+    .action(async (options: BackendFlags & { role: Role; failoverMs: number; port: number; host: string; shards: number; authSecret?: string; allowedOrigins?: string; changeViews?: string; demo?: boolean; domain?: string }) => {
       // A variable exported empty counts as unset.
       const authSecret = options.authSecret || undefined;
       // Handled from the start: a signal during startup lets it finish, then closes what it opened.
@@ -64,6 +65,7 @@ export function startCommand(): Command {
         shards: options.shards,
         ...(authSecret === undefined ? {} : { authSecret }),
         ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins.split(',').map((origin) => origin.trim()).filter(Boolean) }),
+        ...(options.changeViews === undefined ? {} : { changeViews: options.changeViews.split(',').map((view) => view.trim()).filter(Boolean) }),
         demo: options.demo ?? false,
         // Views that no longer advance are an outage: exit non-zero for the supervisor to restart us.
         onFatal: () => void stop(1),

@@ -37,6 +37,17 @@ export class AccessGuard {
     }
   }
 
+  /** Whether a change of this view key may be sent to the principal (a stream skips the others). */
+  mayRead(principal: Principal | undefined, view: string, key: string): boolean {
+    if (!this.policy || this.policy.isPublicView(view)) return true;
+    return principal !== undefined && this.policy.canRead(principal, view, key);
+  }
+
+  /** A token is needed to follow any view that is not public. */
+  checkCanFollow(principal: Principal | undefined, views: readonly string[]): void {
+    if (this.policy && views.some((view) => !this.policy!.isPublicView(view))) required(principal);
+  }
+
   checkAppend(principal: Principal | undefined, events: readonly CloudEvent[]): void {
     if (!this.policy) return;
     const decision = this.policy.canAppend(required(principal), events);

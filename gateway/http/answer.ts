@@ -12,6 +12,24 @@ export interface Answer {
   close?: boolean;
   /** Answer a HEAD: the headers of `body` (its content-length too), not the body itself. */
   headOnly?: boolean;
+  /**
+   * A streamed answer (Server-Sent Events, NDJSON): `body` is its first chunk, and `stream`
+   * gets the sink that writes the rest, until it ends it or the client goes away.
+   */
+  stream?: (sink: StreamSink) => void;
+}
+
+/** The rest of a streamed answer. */
+export interface StreamSink {
+  /** Writes a chunk; false once the client is not keeping up (the chunk is buffered): wait for `writable`. */
+  write(chunk: string): boolean;
+  /** Resolves once the buffered chunks are sent, or the client went away. */
+  writable(): Promise<void>;
+  /** Whether the client is still there and the stream not ended. */
+  readonly open: boolean;
+  end(): void;
+  /** Called once when the client goes away (not after `end`). */
+  onClose(listener: () => void): void;
 }
 
 export const jsonType = 'application/json; charset=utf-8';

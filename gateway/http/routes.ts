@@ -8,6 +8,7 @@ import type { ExtraRoute, GatewayLimits, GatewayViews, Principal } from '../type
 import { jsonAnswer, jsonType, textAnswer, type Answer } from './answer.js';
 import { decodeEvents, eventsMode, parseJson, type RequestHeaders } from './cloudevents.js';
 import type { Route } from './router.js';
+import { withTraceparent } from './traceparent.js';
 import { parseReadQuery, parseWait } from './viewQuery.js';
 
 /** A request as handlers see it: everything copied out of uWebSockets.js already. */
@@ -52,7 +53,7 @@ export function httpRoutes({ ledger, views, appender, guard, limits, registry, m
         const awaited = parseAwaitTargets(params.getAll('await'));
         const wait = parseWait(params.get('wait'));
         // Not kept in a variable: the events would stay alive until the append is durable.
-        const appended = await appender.append(decodeEvents(mode, headers, await body(), limits.maxBatch), principal, awaited, wait);
+        const appended = await appender.append(withTraceparent(decodeEvents(mode, headers, await body(), limits.maxBatch), headers.get('traceparent')), principal, awaited, wait);
         return jsonAnswer(awaited.length > 0 ? 200 : 202, appended);
       },
     },

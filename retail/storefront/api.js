@@ -36,6 +36,8 @@ export function createApi(token) {
   return {
     /** `{view, key, token, value}` */
     readView: (view, key) => request('GET', `/v1/views/${segment(view)}/${segment(key)}`, { token }),
+    /** `{view, key, token, value, checkpoint, entities: [{entity, key, frontier, head, folded, lag, recent}]}` (staff and services) */
+    explain: (view, key) => request('GET', `/v1/views/${segment(view)}/${segment(key)}/explain`, { token }),
     /** `{receipts: [{id, stream, shard, seq, duplicate}], token}` */
     append: (events) => request('POST', '/v1/events', { token, body: events, contentType: 'application/cloudevents-batch+json' }),
   };

@@ -9,6 +9,7 @@ import { LiveConnection, liveUrl } from './live.js';
 import { Leaderboard, RecentlyViewed } from './panels.js';
 import { ProductPage } from './product.js';
 import { ShopContext } from './shop.js';
+import { StaffPage } from './staff.js';
 import { html, Pending } from './ui.js';
 import { useCartWrites } from './writes.js';
 
@@ -99,6 +100,7 @@ function App() {
   const api = useMemo(() => createApi(token), [token]);
   const lists = useLoaded(() => Promise.all([demoList('categories', fallbackCategories), demoList('stores', fallbackStores)]), []);
   const route = useRoute();
+  if (route.page === 'staff') return html`<${StaffPage} view=${route.view} entityKey=${route.key} />`;
   if (!lists?.data) return html`<${Pending} state=${lists} what="the store" />`;
   const [categories, stores] = lists.data;
   // Keyed by customer: pending writes and live panels never leak from one customer to the next.

@@ -30,11 +30,12 @@ export function useLoaded(load, deps) {
 
 /*
  * Hash routes (the gateway serves fixed asset paths only): `#/category/{name}`,
- * `#/product/{sku}`, anything else is the home page.
+ * `#/product/{sku}`, `#/staff[/{view}/{key}]`, anything else is the home page.
  */
 function parseRoute() {
-  const [, page, param] = location.hash.split('/');
+  const [, page, param, ...rest] = location.hash.split('/');
   if ((page === 'category' || page === 'product') && param) return { page, param: decodeURIComponent(param) };
+  if (page === 'staff') return { page, view: param ? decodeURIComponent(param) : undefined, key: rest.length > 0 ? decodeURIComponent(rest.join('/')) : undefined };
   return { page: 'home' };
 }
 

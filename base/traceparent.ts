@@ -1,0 +1,6 @@
+/** A W3C Trace Context `traceparent` (version, trace id, parent id, flags), lower-case hex. */
+const traceparentPattern = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+export function isTraceparent(value: unknown): value is string {
+  return typeof value === 'string' && traceparentPattern.test(value);
+}
