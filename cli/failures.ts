@@ -38,6 +38,7 @@ const refusalsByCode: Readonly<Record<string, Refusal>> = {
   // Run time.
   port_in_use: { exitCode: exitCodes.runtime, hint: 'stop what listens there or give another --port' },
   locked: { exitCode: exitCodes.runtime, hint: 'stop that process or give another --data' },
+  bad_archive: { exitCode: exitCodes.runtime, hint: 'give --skip-bad to report the bad parts and go on without them' },
   unreachable: { exitCode: exitCodes.runtime, hint: 'is a foldline server running there? check --url' },
   // A server's refusals of what a client command sent it.
   unauthorized: { exitCode: exitCodes.usage, hint: 'a server with auth on needs --token (staff or service)' },

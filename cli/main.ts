@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { archiveCommand } from './commands/archive.js';
 import { genCommand } from './commands/gen.js';
 import { ledgerCommand } from './commands/ledger.js';
 import { loadCommand } from './commands/load.js';
+import { rebuildCommand } from './commands/rebuild.js';
 import { startCommand } from './commands/start.js';
 import { subscriptionsCommand } from './commands/subscriptions.js';
 import { describeFailure } from './failures.js';
@@ -19,6 +21,8 @@ program.addCommand(genCommand());
 program.addCommand(startCommand());
 program.addCommand(loadCommand());
 program.addCommand(subscriptionsCommand());
+program.addCommand(archiveCommand());
+program.addCommand(rebuildCommand());
 
 // Every failure ends below, one line each: commander throws its refusals instead of printing them.
 let failing: Command = program;

@@ -25,7 +25,8 @@ export interface Started {
 export async function startRole(options: RoleOptions): Promise<Started> {
   const { role, choice, ...rest } = options;
   const backends = chosenBackends(choice);
-  if (role === 'all') return startService({ ...rest, backends });
+  // The data directory also keeps webhook subscriptions and a rebuilt state, whatever the backends.
+  if (role === 'all') return startService({ ...rest, backends, ...(choice.dataDir === undefined ? {} : { dataDir: choice.dataDir }) });
   if (choice.ledger === 'embedded' || choice.store !== 'dynamodb') {
     throw new FoldlineError('bad_option', `--role ${role} needs a ledger and a store that several processes share: --ledger redis or kinesis, and --store dynamodb`);
   }

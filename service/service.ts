@@ -1,6 +1,7 @@
 import { pino, type Logger } from 'pino';
 import { FoldlineError } from '../base/errors.js';
 import { Registry } from 'prom-client';
+import { switchToRebuiltState } from '../archive/staging.js';
 import type { Gateway } from '../gateway/types.js';
 import { ChangeFeed, defaultChangeLogLimits } from '../joiner/changeFeed.js';
 import type { ChangeLogLimits } from '../joiner/changeLog.js';
@@ -71,6 +72,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const ledger = await loaded.ledger.open(backends.ledger.config, { streams: domain.streams(options.shards), route: domain.route });
   let store;
   try {
+    // A rebuild that completed while another process served this directory takes over now that the ledger's lock is ours.
+    if (options.dataDir !== undefined && backends.store.module === embeddedBackends(options.dataDir).store.module && switchToRebuiltState(options.dataDir)) {
+      logger.info('switched to the rebuilt state (foldline rebuild)');
+    }
     if (options.demo && domain.demo) await loadDemoHistory(ledger, domain.demo.history(), logger);
     store = await loaded.store.open(backends.store.config);
   } catch (error) {

@@ -1,0 +1,23 @@
+import type { StreamRouter } from '../ledger/types.js';
+import type { EntityStates } from '../projections/entityStates.js';
+import type { ProjectionDefinition } from '../projections/types.js';
+import { foldBareExport } from './bareExport.js';
+import type { SegmentEntry } from './manifest.js';
+import { foldSegments, type BadPart } from './segmentFold.js';
+import type { ArchiveStorage } from './storage.js';
+
+/** One worker's part of a rebuild: whole shards of an archive, or some shard numbers of a bare export. */
+export type FoldTask = { kind: 'segments'; segments: SegmentEntry[] } | { kind: 'bare'; files: string[]; shards: number; owned: number[] };
+
+export interface FoldTaskContext {
+  storage: ArchiveStorage;
+  projections: readonly ProjectionDefinition[];
+  route: StreamRouter;
+  skipBad: boolean;
+  onFolded?: (records: number) => void;
+  onBad?: (bad: BadPart) => void;
+}
+
+export function foldTask(task: FoldTask, context: FoldTaskContext): Promise<EntityStates> {
+  return task.kind === 'segments' ? foldSegments({ ...context, segments: task.segments }) : foldBareExport({ ...context, files: task.files, shards: task.shards, owned: task.owned });
+}

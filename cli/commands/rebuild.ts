@@ -1,0 +1,129 @@
+import { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { attachLive } from '../../archive/attachLive.js';
+import { rebuildFromArchive, type RebuildResult } from '../../archive/rebuild.js';
+import { clearStaging, markStagingComplete, stagingPath, switchToRebuiltState } from '../../archive/staging.js';
+import { openStorage, storageRefOf } from '../../archive/storageRef.js';
+import { readManifest } from '../../archive/archiver.js';
+import { FoldlineError } from '../../base/errors.js';
+import type { Frontier } from '../../crdt/index.js';
+import { lockDirectory } from '../../ledger/dirLock.js';
+import { EmbeddedLedger } from '../../ledger/embeddedLedger.js';
+import { EmbeddedStore } from '../../projections/embeddedStore.js';
+import type { Domain } from '../../service/domain.js';
+import { domainOption, loadDomain } from '../domainOption.js';
+import { progressOf, type Progress } from '../progress.js';
+import { s3Flags } from '../s3Flags.js';
+import { integerOption } from './start.js';
+
+interface RebuildFlags {
+  archive: string;
+  data: string;
+  workers: number;
+  consumer?: string;
+  thenLive?: boolean;
+  skipBad?: boolean;
+  s3Endpoint?: string;
+  region?: string;
+  domain?: string;
+}
+
+/** `foldline rebuild`: a consumer's state rebuilt from an archive in parallel, then attached to the live ledger. */
+export function rebuildCommand(): Command {
+  return new Command('rebuild')
+    .description("rebuild a consumer's entity states from an archive with worker threads, optionally going on from the live ledger")
+    .requiredOption('--archive <src>', 'archive directory or s3://bucket/prefix (as `foldline archive` writes it)')
+    .option('--s3-endpoint <url>', 'URL of an S3-compatible store (path-style requests); default: AWS')
+    .option('--region <region>', 'S3 region (default: AWS_REGION, else us-east-1)')
+    .requiredOption('--data <dir>', 'data directory whose state is rebuilt (it may be served meanwhile)')
+    .option('--workers <n>', 'worker threads folding shards in parallel', integerOption('--workers', 1, 64), 2)
+    .option('--consumer <name>', "the consumer to rebuild (default: the domain's)")
+    .option('--then-live', "then fold what the data directory's ledger holds past the archive's end")
+    .option('--skip-bad', 'report a bad segment and go on, rather than stop')
+    .addOption(domainOption())
+    .addHelpText(
+      'after',
+      '\nThe new state is written beside the live one (DATA/state.rebuild) and marked complete at the end. With no' +
+        "\nservice on the data directory it replaces DATA/state at once; otherwise `foldline start` switches to it when" +
+        '\nit next starts (docs/operations.md), and folds the ledger on from the rebuilt checkpoint.',
+    )
+    .action(async (options: RebuildFlags) => {
+      const domain = await loadDomain(options.domain);
+      const consumer = options.consumer ?? domain.consumer;
+      if (consumer !== domain.consumer) {
+        throw new FoldlineError('bad_option', `the ${domain.name} domain has no consumer ${JSON.stringify(consumer)}; its consumer is ${JSON.stringify(domain.consumer)}`);
+      }
+      const ledgerPath = join(options.data, 'ledger');
+      if (options.thenLive && !existsSync(ledgerPath)) throw new FoldlineError('no_data_dir', `--then-live: no ledger at ${options.data}`);
+      const storage = storageRefOf(options.archive, s3Flags(options));
+      if (options.thenLive && !(await readManifest(await openStorage(storage)))) {
+        throw new FoldlineError('bad_option', `--then-live: ${options.archive} holds no manifest (a bare export, or no archive): no ledger positions to go on from`);
+      }
+      await clearStaging(options.data);
+      const store = new EmbeddedStore({ path: stagingPath(options.data) });
+      let progress: Progress | undefined;
+      let result: RebuildResult;
+      let checkpoint: Frontier | undefined;
+      try {
+        result = await rebuildFromArchive({
+          storage,
+          topology: domain.topology,
+          projections: domain.projections,
+          route: domain.route,
+          bareShards: await ledgerShards(ledgerPath, domain),
+          consumer,
+          store,
+          workers: options.workers,
+          skipBad: options.skipBad ?? false,
+          onProgress: (done, total) => (progress ??= progressOf('rebuild', total)).update(done),
+        });
+        progress?.stop();
+        for (const bad of result.bad) process.stderr.write(`rebuild: skipped ${bad.file}: ${bad.reason}\n`);
+        if (options.thenLive) {
+          const ledger = await EmbeddedLedger.openReader({ path: ledgerPath, route: domain.route });
+          try {
+            await attachLive({ ledger, store, projections: domain.projections, consumer, idWindow: 0 });
+          } finally {
+            await ledger.close();
+          }
+        }
+        checkpoint = (await store.checkpoint(consumer))?.frontier;
+      } finally {
+        await store.close();
+      }
+      await markStagingComplete(options.data, { consumer, checkpoint });
+      const switched = switchIfFree(options.data);
+      process.stdout.write(`${JSON.stringify({ records: result.records, entities: result.entities, checkpoint, bad: result.bad, switched })}\n`);
+      if (!switched) process.stderr.write(`rebuild: a service holds ${options.data}; restart it to switch to the rebuilt state\n`);
+    });
+}
+
+/** Shards per stream of the data directory's ledger (a bare export is hashed the same way), else the default 4. */
+async function ledgerShards(path: string, domain: Domain): Promise<number> {
+  if (!existsSync(path)) return 4;
+  const ledger = await EmbeddedLedger.openReader({ path, route: domain.route });
+  try {
+    return ledger.streams[0]?.shards ?? 4;
+  } finally {
+    await ledger.close();
+  }
+}
+
+/** Switches now when no service holds the data directory (its ledger's lock), else leaves it to the next start. */
+function switchIfFree(dataDir: string): boolean {
+  const ledgerPath = join(dataDir, 'ledger');
+  if (!existsSync(ledgerPath)) return switchToRebuiltState(dataDir);
+  let release: () => void;
+  try {
+    release = lockDirectory(ledgerPath);
+  } catch (error) {
+    if (error instanceof FoldlineError && error.code === 'locked') return false;
+    throw error;
+  }
+  try {
+    return switchToRebuiltState(dataDir);
+  } finally {
+    release();
+  }
+}

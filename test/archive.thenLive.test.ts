@@ -1,0 +1,89 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { canonicalJson } from '../crdt/index.js';
+import { EmbeddedLedger } from '../ledger/embeddedLedger.js';
+import { encodeToken } from '../ledger/token.js';
+import type { CloudEvent } from '../ledger/types.js';
+import { retailRouter, retailStreams } from '../retail/catalogue.js';
+import { retailDomain } from '../retail/domain.js';
+import { generateEvents } from '../retail/generator.js';
+import { startService, type Service } from '../service/service.js';
+import { viewKeysOf } from './retail/viewKeys.js';
+import { runFoldline } from './support/cliProcess.js';
+
+/*
+ * A rebuild with --then-live, run while a service serves the same data directory: the
+ * service goes on answering, switches at its restart, and after more live events its views
+ * equal those of a service that saw every event live.
+ */
+const events: CloudEvent[] = [...generateEvents({ seed: 11, events: 3_000 })];
+const [archived, betweenRuns, afterRebuild] = [events.slice(0, 1_500), events.slice(1_500, 2_200), events.slice(2_200)];
+const keys = viewKeysOf(events).filter((_, i) => i % 5 === 0);
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'foldline-then-live-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const start = (data: string): Promise<Service> => startService({ domain: retailDomain, dataDir: data, host: '127.0.0.1', port: 0, shards: 4, logger: pino({ level: 'silent' }) });
+
+async function views(service: Service): Promise<Record<string, string>> {
+  const token = encodeToken(await service.ledger.head());
+  const out: Record<string, string> = {};
+  for (const [view, key] of keys) {
+    const response = await fetch(`${service.url}/v1/views/${view}/${encodeURIComponent(key)}?after=${token}&wait=20000`);
+    expect(response.status).toBe(200);
+    out[`${view}/${key}`] = canonicalJson(((await response.json()) as { value: unknown }).value);
+  }
+  return out;
+}
+
+async function appendAll(service: Service, list: CloudEvent[]): Promise<void> {
+  for (let at = 0; at < list.length; at += 500) await service.ledger.append(list.slice(at, at + 500));
+}
+
+describe('rebuild --then-live', () => {
+  it('while a service serves the data directory: it switches at restart, and its views equal a service that saw everything live', async () => {
+    const data = join(dir, 'data');
+    const archive = join(dir, 'archive');
+    const ledger = await EmbeddedLedger.open({ path: join(data, 'ledger'), streams: retailStreams(4), route: retailRouter });
+    await ledger.append(archived);
+    await ledger.close();
+    expect((await runFoldline(['archive', '--data', data, '--out', archive])).code).toBe(0);
+
+    let service = await start(data);
+    await appendAll(service, betweenRuns);
+    const servedBefore = await views(service);
+    const liveHead = await service.ledger.head();
+    const rebuilt = await runFoldline(['rebuild', '--archive', archive, '--data', data, '--workers', '2', '--then-live']);
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    // The archive's records, then the live ledger's up to its head: the checkpoint is there.
+    expect(JSON.parse(rebuilt.stdout)).toMatchObject({ records: archived.length, switched: false, checkpoint: liveHead });
+    expect(rebuilt.stderr).toContain('restart it to switch to the rebuilt state');
+    // Still serving from the old state meanwhile.
+    expect(await views(service)).toEqual(servedBefore);
+    await service.close();
+
+    service = await start(data);
+    expect(existsSync(join(data, 'state.rebuild'))).toBe(false);
+    try {
+      await appendAll(service, afterRebuild);
+      const reference = await start(join(dir, 'reference'));
+      try {
+        await appendAll(reference, events);
+        expect(await views(service)).toEqual(await views(reference));
+      } finally {
+        await reference.close();
+      }
+    } finally {
+      await service.close();
+    }
+  });
+});
