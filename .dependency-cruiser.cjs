@@ -12,13 +12,15 @@ const layers = {
   gateway: ['base', 'crdt', 'ledger', 'projections', 'joiner', 'subscriptions'],
   // Archives and rebuilds: the ledger's records and the projections' folds, nothing that serves.
   archive: ['base', 'crdt', 'ledger', 'projections'],
-  service: ['base', 'crdt', 'ledger', 'projections', 'joiner', 'subscriptions', 'gateway', 'archive'],
+  // Adapters of engines run elsewhere (Redis, Kinesis, DynamoDB): the seams of ledger and projections, filled.
+  backends: ['base', 'crdt', 'ledger', 'projections', 'joiner'],
+  service: ['base', 'crdt', 'ledger', 'projections', 'joiner', 'subscriptions', 'gateway', 'archive', 'backends'],
   // A domain plug-in: code from base and crdt, only the definitions (types) of the rest (see below).
   retail: ['base', 'crdt', 'ledger', 'projections', 'joiner', 'subscriptions', 'gateway', 'service'],
   client: ['base', 'crdt', 'ledger', 'retail'],
-  cli: ['base', 'crdt', 'ledger', 'projections', 'joiner', 'subscriptions', 'gateway', 'archive', 'service', 'retail', 'client'],
-  bench: ['base', 'crdt', 'ledger', 'projections', 'joiner', 'subscriptions', 'gateway', 'archive', 'service', 'retail', 'client', 'cli'],
-  test: Object.keys({ base: 0, crdt: 0, ledger: 0, projections: 0, joiner: 0, subscriptions: 0, gateway: 0, archive: 0, service: 0, retail: 0, client: 0, cli: 0, bench: 0 }),
+  cli: ['base', 'crdt', 'ledger', 'projections', 'joiner', 'subscriptions', 'gateway', 'archive', 'backends', 'service', 'retail', 'client'],
+  bench: ['base', 'crdt', 'ledger', 'projections', 'joiner', 'subscriptions', 'gateway', 'archive', 'backends', 'service', 'retail', 'client', 'cli'],
+  test: Object.keys({ base: 0, crdt: 0, ledger: 0, projections: 0, joiner: 0, subscriptions: 0, gateway: 0, archive: 0, backends: 0, service: 0, retail: 0, client: 0, cli: 0, bench: 0 }),
 };
 const all = Object.keys(layers).join('|');
 

@@ -24,8 +24,10 @@ const refusalsByCode: Readonly<Record<string, Refusal>> = {
   weak_secret: { exitCode: exitCodes.usage, hint: `set ${authSecretFlag} to 32 or more random bytes, such as the output of \`openssl rand -base64 32\`` },
   bad_data_dir: { exitCode: exitCodes.usage, hint: 'give --data a directory that can be created' },
   no_data_dir: { exitCode: exitCodes.usage, hint: 'check --data' },
-  no_layout: { exitCode: exitCodes.usage, hint: 'check --data' },
-  layout_mismatch: { exitCode: exitCodes.usage, hint: 'a data directory keeps the --shards it was created with' },
+  no_layout: { exitCode: exitCodes.usage, hint: 'check --data, or --name and --create' },
+  layout_mismatch: { exitCode: exitCodes.usage, hint: 'a ledger keeps the --shards it was created with' },
+  // The message names the flag and the endpoint.
+  backend_unreachable: { exitCode: exitCodes.usage },
   bad_domain: { exitCode: exitCodes.usage, hint: 'check --domain (or FOLDLINE_DOMAIN)' },
   no_generator: { exitCode: exitCodes.usage, hint: 'give a --domain that has one' },
   bad_output: { exitCode: exitCodes.usage, hint: 'give --out a file that can be created' },

@@ -6,6 +6,7 @@ import { digestOf, planAppend, receiptsOf, type PlannedAppend, type StoredIdenti
 import { AppendSignal } from './appendSignal.js';
 import type { DurableBlock, DurablePublisher, HeadFollower } from './backend.js';
 import { lockDirectory } from './dirLock.js';
+import { describeLayout, layoutOf } from './layout.js';
 import { decodeBlock, encodeBlock, joinBlock } from './recordBlock.js';
 import type { AppendResult, CloudEvent, Ledger, LedgerRecord, Receipt, StreamRouter, StreamSpec } from './types.js';
 
@@ -179,7 +180,7 @@ export class EmbeddedLedger implements Ledger, DurablePublisher, HeadFollower {
       const meta = root.openDB<string, string>('meta', { encoding: 'string' });
       const stored = meta.get('layout');
       const storedStreams = stored === undefined ? undefined : (JSON.parse(stored) as StreamSpec[]);
-      const streams = layoutOf(options.streams ?? storedStreams, options.path);
+      const streams = layoutOf(options.streams ?? storedStreams, `data directory ${options.path}`);
       if (storedStreams === undefined) {
         if (!release) throw new FoldlineError('no_layout', `data directory ${options.path} holds no ledger yet`);
         await meta.batch(() => {
@@ -496,19 +497,4 @@ function identityKey(identity: string): Buffer {
 function parseAfter(after: string): string {
   if (!isSeq(after)) throw new FoldlineError('bad_position', `position ${JSON.stringify(after)} is not a sequence number`);
   return after;
-}
-
-/** The layout in a stable form: sorted by stream name, shard counts checked. */
-function layoutOf(streams: readonly StreamSpec[] | undefined, path: string): StreamSpec[] {
-  if (streams === undefined) {
-    throw new FoldlineError('no_layout', `data directory ${path} holds no ledger yet: give its streams to create one`);
-  }
-  for (const { name, shards } of streams) {
-    if (!Number.isInteger(shards) || shards < 1) throw new FoldlineError('bad_layout', `stream ${JSON.stringify(name)} needs a positive integer shard count`);
-  }
-  return streams.map(({ name, shards }) => ({ name, shards })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
-function describeLayout(streams: readonly StreamSpec[]): string {
-  return streams.map(({ name, shards }) => `${name}(${shards})`).join(', ');
 }

@@ -50,6 +50,7 @@ export interface FoldWorkerOptions extends Omit<FoldWorkerData, 'logLevel' | 're
 export class FoldWorker {
   private readonly worker: Worker;
   private readonly foldedListeners = new Set<(batch: FoldedBatch) => void>();
+  private readonly storedListeners = new Set<(frontier: Frontier) => void>();
   /** Records that came with changes of batches not yet stored, by entity id, with the batch. */
   private readonly held = new Map<string, { batch: number; change: EntityChange }>();
   /** Entities batches not yet stored changed without their records, by id: the last such batch. */
@@ -154,6 +155,15 @@ export class FoldWorker {
     return () => this.foldedListeners.delete(listener);
   }
 
+  /**
+   * Calls `listener` after each store commit the worker reports landed (and once at start),
+   * with its checkpoint; every batch reported folded before it is stored. Returns the unsubscribe function.
+   */
+  onStored(listener: (frontier: Frontier) => void): () => void {
+    this.storedListeners.add(listener);
+    return () => this.storedListeners.delete(listener);
+  }
+
   /** The entity's record as folded so far; its later changes carry it, until released. */
   async get<S>(namespace: string, key: string): Promise<EntityRecord<S> | undefined> {
     const id = pairKey(namespace, key);
@@ -234,6 +244,7 @@ export class FoldWorker {
         this.started();
         // At start, the stored checkpoint: waiters for it hear of it as of a batch that changed nothing.
         if (this.advance(message.frontier)) this.publishFolded({ entities: [], frontier: this.current });
+        for (const listener of this.storedListeners) listener(message.frontier);
         return;
       }
       case 'records': {

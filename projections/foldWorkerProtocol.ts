@@ -22,6 +22,8 @@ export interface FoldWorkerData {
   storeBackend: BackendRef;
   batchSize?: number;
   idWindow?: number;
+  /** The positions to fold, when this worker folds only some shards (ProjectionRuntimeOptions.positions). */
+  positions?: string[];
   commitIntervalMs?: number;
   logLevel: string;
   /**

@@ -48,6 +48,7 @@ const runtime = new ProjectionRuntime({
   pace: reportWindow,
   ...(data.batchSize === undefined ? {} : { batchSize: data.batchSize }),
   ...(data.idWindow === undefined ? {} : { idWindow: data.idWindow }),
+  ...(data.positions === undefined ? {} : { positions: data.positions }),
   ...(data.commitIntervalMs === undefined ? {} : { commitIntervalMs: data.commitIntervalMs }),
 });
 

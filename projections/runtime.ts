@@ -44,6 +44,11 @@ export interface ProjectionRuntimeOptions {
   idWindow?: number;
   /** Committed entity records kept decoded. Default 10,000. */
   cacheSize?: number;
+  /**
+   * The positions (`stream/shard`) this runtime folds, when it folds only some of its
+   * streams' shards: one of several processes that split them (leases). Default: all.
+   */
+  positions?: readonly string[];
   /** Pause of the tail loop after a failed batch. Default 1,000 ms. */
   retryDelayMs?: number;
   logger?: Logger;
@@ -83,6 +88,9 @@ export type StoredListener = (frontier: Frontier) => void;
 
 let defaultLogger: Logger | undefined;
 
+/** A seq past any a ledger gives: a frontier holding it for a shard waits for no append to it. */
+const beyondEverySeq = '9'.repeat(80);
+
 interface ShardRef {
   stream: string;
   shard: number;
@@ -102,6 +110,8 @@ export class ProjectionRuntime {
   private readonly ledger: Ledger;
   private readonly store: StateStore;
   private readonly shards: ShardRef[];
+  /** The shards of its streams that other processes fold: appends to them do not wake this one. */
+  private readonly othersShards: string[];
   /** The streams of `shards`. */
   private readonly streams: string[];
   private readonly routing: ProjectionRouting;
@@ -165,9 +175,12 @@ export class ProjectionRuntime {
     this.routing = new ProjectionRouting(options.projections);
     const streams = new Set(this.routing.streams());
     this.streams = this.ledger.streams.filter((spec) => streams.has(spec.name)).map((spec) => spec.name);
-    this.shards = this.ledger.streams
+    const owned = options.positions && new Set(options.positions);
+    const all = this.ledger.streams
       .filter((spec) => streams.has(spec.name))
       .flatMap((spec) => Array.from({ length: spec.shards }, (_, shard) => ({ stream: spec.name, shard, position: positionKey(spec.name, shard) })));
+    this.shards = all.filter(({ position }) => !owned || owned.has(position));
+    this.othersShards = all.filter(({ position }) => owned && !owned.has(position)).map(({ position }) => position);
   }
 
   /**
@@ -403,7 +416,9 @@ export class ProjectionRuntime {
    */
   private async waitForAppend(signal: AbortSignal = never, timeoutMs?: number): Promise<boolean> {
     if (signal.aborted) return false;
-    const appended = this.ledger.waitForAppend(this.streams, this.progress?.frontier ?? this.committed, signal).then(() => !signal.aborted);
+    const folded = this.progress?.frontier ?? this.committed;
+    const after = this.othersShards.length === 0 ? folded : { ...folded, ...Object.fromEntries(this.othersShards.map((position) => [position, beyondEverySeq])) };
+    const appended = this.ledger.waitForAppend(this.streams, after, signal).then(() => !signal.aborted);
     if (timeoutMs === undefined) return appended;
     // A wait that times out stays registered with the ledger until its next append (or the
     // stop) wakes it: at most one such per window, where an abort per wait would cost an

@@ -2,10 +2,7 @@ import { pino, type Logger } from 'pino';
 import { FoldlineError } from '../base/errors.js';
 import { Registry } from 'prom-client';
 import { switchToRebuiltState } from '../archive/staging.js';
-import { secretKey } from '../gateway/auth/jwt.js';
-import { checkListenAddress } from '../gateway/auth/listenAddress.js';
-import { checkCanListen, startGateway } from '../gateway/server.js';
-import type { ExtraRoute, Gateway } from '../gateway/types.js';
+import type { Gateway } from '../gateway/types.js';
 import { ChangeFeed, defaultChangeLogLimits } from '../joiner/changeFeed.js';
 import type { ChangeLogLimits } from '../joiner/changeLog.js';
 import { ViewExplainer } from '../joiner/explain.js';
@@ -21,6 +18,7 @@ import { openSubscriptionStore } from './subscriptionStore.js';
 import { embeddedBackends, loadBackends, type Backends } from './backends.js';
 import { loadDemoHistory } from './demoHistory.js';
 import type { Domain } from './domain.js';
+import { checkGatewayOptions, serveGateway } from './serveGateway.js';
 
 export interface ServiceOptions {
   domain: Domain;
@@ -66,11 +64,8 @@ export interface Service {
  */
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { domain } = options;
-  // Before anything is opened: refusing must leave nothing behind.
-  checkListenAddress(options.host, options.authSecret !== undefined);
   const changeDefinitions = changeViewDefinitions(options);
-  if (options.authSecret !== undefined) secretKey(options.authSecret);
-  await checkCanListen(options.host, options.port);
+  await checkGatewayOptions(options);
   // Logs go to stderr: stdout is for what a command answers.
   const logger = options.logger ?? pino({ name: 'foldline', level: process.env['FOLDLINE_LOG_LEVEL'] ?? 'info' }, pino.destination(2));
   const backends = options.backends ?? embeddedBackends(requiredDataDir(options.dataDir));
@@ -79,7 +74,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   let store;
   try {
     // A rebuild that completed while another process served this directory takes over now that the ledger's lock is ours.
-    if (!options.backends && switchToRebuiltState(requiredDataDir(options.dataDir))) logger.info('switched to the rebuilt state (foldline rebuild)');
+    if (options.dataDir !== undefined && backends.store.module === embeddedBackends(options.dataDir).store.module && switchToRebuiltState(options.dataDir)) {
+      logger.info('switched to the rebuilt state (foldline rebuild)');
+    }
     if (options.demo && domain.demo) await loadDemoHistory(ledger, domain.demo.history(), logger);
     store = await loaded.store.open(backends.store.config);
   } catch (error) {
@@ -133,8 +130,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     await store.close();
     await ledger.close();
   };
-  const extraRoutes: ExtraRoute[] = [...(domain.routes ?? []), ...(options.demo ? (domain.demo?.routes ?? []) : [])];
   let gateway: Gateway;
+  let url: string;
   try {
     // Webhooks read the ledger themselves, each from its own checkpoint: never in the fold's way.
     subscriptionStore = await openSubscriptionStore(options.dataDir);
@@ -145,30 +142,22 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       registry,
       ...(options.subscriptionDelivery ? { delivery: options.subscriptionDelivery } : {}),
     });
-    gateway = await startGateway({
+    ({ gateway, url } = await serveGateway(options, {
       ledger,
-      validate: domain.validate,
       views,
-      host: options.host,
-      port: options.port,
-      logger: logger.child({ layer: 'gateway' }),
+      logger,
       registry,
       moreMetrics: () => runtime.metrics(),
-      ...(options.authSecret === undefined ? {} : { auth: { secret: options.authSecret, policy: domain.access } }),
-      ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
-      extraRoutes,
       subscriptions,
       ...(changes ? { changes } : {}),
       explainer: new ViewExplainer({ engine: views, source: runtime, ledger, projections: domain.projections }),
       ...(domain.documents && hasBlobs(store) ? { documents: { mapping: domain.documents, store } } : {}),
-      ...(domain.assets ? { assets: await domain.assets() } : {}),
-    });
+    }));
   } catch (error) {
     // A port in use, say: close what was opened, the data directory's lock with it.
     await closeBehindGateway();
     throw error;
   }
-  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${gateway.port}`;
   logger.info({ url, domain: domain.name, backends: { ledger: backends.ledger.module, store: backends.store.module } }, 'service started');
   return {
     url,
