@@ -128,6 +128,9 @@ export class ViewEngine {
     entry.listeners.add(listener);
     this.idle.delete(id);
     listener(this.valueOf(entry));
+    // Computed while its inputs changed, before it had a listener to recompute it for: the
+    // subscriber is owed the value that reflects them.
+    if (entry.dirty) this.schedule(id);
     return () => {
       entry.listeners.delete(listener);
       if (entry.listeners.size === 0 && this.kept.get(id) === entry) this.idle.set(id, true);
