@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FoldlineError } from '../base/errors.js';
-import { lwwWrite, parseTime, type Lww } from '../crdt/index.js';
+import { frontierCovers, lwwWrite, parseTime, type Lww } from '../crdt/index.js';
 import type { EntitySource, ViewDefinition, ViewValue } from '../joiner/types.js';
 import { ViewEngine } from '../joiner/viewEngine.js';
 import { MemoryLedger } from '../ledger/memoryLedger.js';
@@ -190,5 +190,43 @@ describe('ViewEngine', () => {
     await engine.settled();
     expect(seen[seen.length - 1]).toBe(50);
     expect([...seen].sort((p, q) => p - q)).toEqual(seen);
+  });
+
+  it('a first subscriber to a value computed while its input changed is pushed one that reflects the change', async () => {
+    const ledger = new MemoryLedger({ streams: [{ name: 'docs', shards: 2 }], route: () => 'docs' });
+    const runtime = new ProjectionRuntime({ consumer: 'test', ledger, store: new MemoryStore(), projections: [docs], batchSize: 10 });
+    // Reads of the entity wait at a gate: a batch is folded while the first computation waits.
+    let opened = (): void => {};
+    let gate: Promise<void> | undefined;
+    const source: EntitySource = {
+      get: async <S>(namespace: string, key: string) => {
+        const record = structuredClone(await runtime.get<S>(namespace, key));
+        await gate;
+        return record;
+      },
+      frontier: () => runtime.frontier(),
+      onFolded: (listener) => runtime.onFolded(listener),
+    };
+    const engine = new ViewEngine({ source, views: [joined] });
+    runtime.start();
+    cleanup.push(() => engine.close(), () => runtime.stop(), () => ledger.close());
+    const first = encodeToken((await ledger.append([event('x', { value: 1 })])).head);
+    await engine.waitFor(decodeToken(first), 5000);
+
+    gate = new Promise((resolve) => (opened = resolve));
+    const seen: ViewValue[] = [];
+    const subscribed = engine.subscribe('joined', 'x', (v) => seen.push(v));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const second = encodeToken((await ledger.append([event('x', { value: 2 })])).head);
+    await engine.waitFor(decodeToken(second), 5000);
+    gate = undefined;
+    opened();
+    await subscribed;
+    await engine.settled();
+    // The first value handed out was computed before the second append was folded: a value
+    // that reflects it (the token says so) must follow.
+    const last = seen[seen.length - 1]!;
+    expect(last.value).toMatchObject({ value: 2 });
+    expect(frontierCovers(last.frontier, decodeToken(second))).toBe(true);
   });
 });
