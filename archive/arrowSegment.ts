@@ -1,6 +1,7 @@
 import { Dictionary, Field, Float64, Int32, makeData, makeVector, RecordBatch, Schema, Struct, Table, tableFromIPC, tableToIPC, TimestampMillisecond, Type, Utf8, type Data, type DataType } from 'apache-arrow';
 import { FoldlineError } from '../base/errors.js';
 import type { CloudEvent, LedgerRecord } from '../ledger/types.js';
+import { parseArchiveJson } from './archiveJson.js';
 
 /*
  * A segment in Arrow IPC (file format), one record batch per segment, one row per record.
@@ -225,7 +226,7 @@ export function decodeArrowSegment(bytes: Uint8Array, where: string, visit: (rec
         const data: Record<string, unknown> = {};
         for (const member of members) if (member.present(i)) setMember(data, member.name, member.value(i));
         const event: CloudEvent = { specversion: '1.0', id: id(i), source: source(i), type: type(i), time: times.of(timeOf(i)), subject: subject(i), data };
-        if (hasExtra(i)) Object.assign(event, parseJson(extra(i), `${where}: row ${rowBase + i + 1}: extra`));
+        if (hasExtra(i)) Object.assign(event, parseArchiveJson(extra(i), `${where}: row ${rowBase + i + 1}: extra`));
         records[i - start] = { stream: stream(i), shard: shards[shardData.offset + i]!, seq: seq(i), event };
       }
       visit(records);
@@ -240,13 +241,6 @@ function setMember(data: Record<string, unknown>, name: string, value: unknown):
   else data[name] = value;
 }
 
-function parseJson(text: string, where: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new FoldlineError('bad_archive', `${where}: not JSON (${(error as Error).message})`);
-  }
-}
 
 function checkSchema(schema: Schema, where: string): void {
   const describe = (fields: readonly Field[]): string => fields.map((field) => `${field.name}: ${field.type}`).join(', ');
@@ -327,7 +321,7 @@ function memberReader(field: Field, data: Data): MemberReader {
         value: (i) => parsed[i - first],
         chunk(start, end, where) {
           first = start;
-          parsed = parseJson(joinedJson(data, present, start, end), `${where}: data member ${JSON.stringify(name)}`) as unknown[];
+          parsed = parseArchiveJson(joinedJson(data, present, start, end), `${where}: data member ${JSON.stringify(name)}`) as unknown[];
         },
       };
     }

@@ -8,6 +8,7 @@ import { gunzipText } from './ndjsonSegment.js';
 import { dataOf, parquetRows } from './parquetSegment.js';
 import type { BadPart } from './segmentFold.js';
 import type { ArchiveStorage } from './storage.js';
+import { parseArchiveJson } from './archiveJson.js';
 
 /*
  * A bare export: NDJSON files (gzip'd or not) or Parquet files of plain CloudEvents, as a warehouse or
@@ -139,13 +140,7 @@ function subjectOf(text: string, start: number, stop: number): string | undefine
 }
 
 function parseEvent(text: string, where: string): CloudEvent {
-  let value: Partial<CloudEvent>;
-  try {
-    value = JSON.parse(text) as Partial<CloudEvent>;
-  } catch (error) {
-    throw new FoldlineError('bad_archive', `${where}: not JSON (${(error as Error).message})`);
-  }
-  return checkedEvent(value, where);
+  return checkedEvent(parseArchiveJson(text, where) as Partial<CloudEvent>, where);
 }
 
 /** A Parquet row as the event it holds: its columns are the attributes, `data` JSON text or a struct. */

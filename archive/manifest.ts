@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { FoldlineError } from '../base/errors.js';
 import { compareSeq, isSeq, mergeFrontiers, positionKey, type Frontier } from '../crdt/index.js';
+import { parseArchiveJson } from './archiveJson.js';
 
 /** The segment formats an archive may hold: Arrow IPC (the default, fast to rebuild from), gzip'd NDJSON, Parquet. */
 export type ArchiveFormat = 'arrow' | 'ndjson' | 'parquet';
@@ -60,13 +61,7 @@ export function recordCount(manifest: Manifest): number {
 
 /** A manifest's text, checked: a bad one names the file and what is wrong with it. */
 export function parseManifest(text: string, where: string): Manifest {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new FoldlineError('bad_archive', `${where}: the manifest is not JSON (${(error as Error).message})`);
-  }
-  const manifest = value as Partial<Manifest>;
+  const manifest = parseArchiveJson(text, where, 'the manifest') as Partial<Manifest>;
   if (manifest?.version !== 1 || !Array.isArray(manifest.streams) || !Array.isArray(manifest.segments)) {
     throw new FoldlineError('bad_archive', `${where}: not a foldline archive manifest (version 1 with streams and segments)`);
   }

@@ -1,6 +1,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { FoldlineError } from '../base/errors.js';
 import type { LedgerRecord } from '../ledger/types.js';
+import { parseArchiveJson } from './archiveJson.js';
 
 /*
  * A segment as gzip'd NDJSON, one `{stream, shard, seq, event}` a line, as Firehose writes
@@ -41,12 +42,7 @@ export function gunzipText(bytes: Uint8Array, where: string): string {
 }
 
 function parseRecordLine(text: string, where: string): LedgerRecord {
-  let value: Partial<LedgerRecord>;
-  try {
-    value = JSON.parse(text) as Partial<LedgerRecord>;
-  } catch (error) {
-    throw new FoldlineError('bad_archive', `${where}: not JSON (${(error as Error).message})`);
-  }
+  const value = parseArchiveJson(text, where) as Partial<LedgerRecord>;
   if (typeof value?.stream !== 'string' || !Number.isInteger(value.shard) || typeof value.seq !== 'string' || typeof value.event !== 'object' || value.event === null) {
     throw new FoldlineError('bad_archive', `${where}: not a {stream, shard, seq, event} record`);
   }

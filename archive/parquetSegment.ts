@@ -2,6 +2,7 @@ import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { FoldlineError } from '../base/errors.js';
 import type { CloudEvent, LedgerRecord } from '../ledger/types.js';
+import { parseArchiveJson } from './archiveJson.js';
 
 /*
  * A segment as Parquet, for warehouses (DuckDB, Spark): one row per record, the event's
@@ -57,11 +58,7 @@ export function dataOf(value: unknown, where: string): Record<string, unknown> {
     if (typeof value === 'object' && value !== null) return value as Record<string, unknown>;
     throw new FoldlineError('bad_archive', `${where}: data is neither JSON text nor an object`);
   }
-  try {
-    return JSON.parse(value) as Record<string, unknown>;
-  } catch (error) {
-    throw new FoldlineError('bad_archive', `${where}: data is not JSON (${(error as Error).message})`);
-  }
+  return parseArchiveJson(value, where, 'data') as Record<string, unknown>;
 }
 
 export async function decodeParquetSegment(bytes: Uint8Array, where: string, visit: (records: LedgerRecord[]) => void): Promise<void> {
