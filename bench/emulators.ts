@@ -1,6 +1,6 @@
 import dynalite from 'dynalite';
 import kinesalite from 'kinesalite';
-import type { Server } from 'node:http';
+import { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** An AWS service emulator listening on loopback, for tests and benchmarks. */
@@ -17,10 +17,13 @@ async function listen(server: Server): Promise<Emulator> {
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    // Only the listener and its connections are closed, not the emulator's in-memory
+    // database: a request whose client was killed may still be writing to it, and the
+    // emulators' own close() shuts the database under that write (an uncaught error).
     close: () =>
       new Promise<void>((resolve) => {
-        server.closeAllConnections?.();
-        server.close(() => resolve());
+        Server.prototype.close.call(server, () => resolve());
+        server.closeAllConnections();
       }),
   };
 }

@@ -33,7 +33,8 @@ beforeAll(async () => {
   [kinesis, dynamo] = await Promise.all([startKinesalite(), startDynalite()]);
 });
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  await Promise.all(running.map((child) => new Promise((exited) => child.once('exit', exited).kill('SIGKILL'))));
   await Promise.all([kinesis.close(), dynamo.close()]);
   await dropRedisKeys(name);
 });
