@@ -8,7 +8,7 @@ export class SubscriptionsClient {
     private readonly timeoutMs = 30_000,
   ) {}
 
-  add(subscription: { name: string; url: string; secret: string; types?: string[]; from?: 'now' | 'start' }): Promise<Record<string, unknown>> {
+  add(subscription: { name: string; url: string; secret: string; types?: string[]; views?: string[]; from?: 'now' | 'start' }): Promise<Record<string, unknown>> {
     return this.call('POST', '/v1/subscriptions', subscription);
   }
 

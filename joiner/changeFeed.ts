@@ -51,10 +51,10 @@ export class ChangeFeed {
     this.ready = this.followStored();
   }
 
-  /** Throws 400 `not_streamed` for a view this feed does not stream. */
-  checkStreamed(view: string): void {
+  /** Throws 400 `not_streamed` for a view this feed does not stream, naming `path`. */
+  checkStreamed(view: string, path = '/view'): void {
     if (!this.streamed.has(view)) {
-      throw new FoldlineError('not_streamed', `view ${JSON.stringify(view)} is not on the change stream (streamed: ${[...this.streamed.keys()].join(', ') || 'none'})`, { path: '/view' });
+      throw new FoldlineError('not_streamed', `view ${JSON.stringify(view)} is not on the change stream (streamed: ${[...this.streamed.keys()].join(', ') || 'none'})`, { path });
     }
   }
 
@@ -101,7 +101,7 @@ export class ChangeFeed {
       first = false;
       // A first value computed while its inputs changed reflects less than what is logged: its recomputation follows.
       if (initial && !frontierCovers(value.frontier, this.lastFrontier())) return;
-      this.log.append(value.view, value.key, value.json, value.frontier);
+      this.log.append(value.view, value.key, value.json, value.frontier, Date.now(), value.traceparent);
     };
     const subscribed = this.options.engine.subscribe(view.name, key, onValue, {});
     this.followed.set(id, subscribed);

@@ -15,6 +15,8 @@ export interface Change {
   token: string;
   /** When it was logged (ms since the epoch). */
   at: number;
+  /** The W3C trace of the (last) traced event that caused it. */
+  traceparent?: string;
 }
 
 export interface ChangeLogLimits {
@@ -47,8 +49,9 @@ export class ChangeLog {
     this.floor = start;
   }
 
-  append(view: string, key: string, json: string, frontier: Frontier, now = Date.now()): void {
+  append(view: string, key: string, json: string, frontier: Frontier, now = Date.now(), traceparent?: string): void {
     const change: Change = { seq: this.dropped + this.changes.length + 1, view, key, json, frontier, token: encodeToken(frontier), at: now };
+    if (traceparent !== undefined) change.traceparent = traceparent;
     this.changes.push(change);
     this.trim(now);
     for (const listener of this.listeners) listener(change);

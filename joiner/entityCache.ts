@@ -53,7 +53,7 @@ export class EntityCache {
     return load;
   }
 
-  /** Applies a folded batch; returns the ids of the entities it changed. */
+  /** Applies a folded batch; returns the ids of the entities it changed, in the batch's order. */
   applyFolded(batch: FoldedBatch): string[] {
     return batch.entities.map((entity) => {
       const id = pairKey(entity.namespace, entity.key);

@@ -61,4 +61,6 @@ export interface ViewValue<V = unknown> {
   /** `value` as JSON text, serialized once for every push and read that carries it. */
   json: string;
   frontier: Frontier;
+  /** On a published value: the W3C trace of the (last) traced event that caused it. */
+  traceparent?: string;
 }

@@ -36,6 +36,8 @@ interface Materialized {
   dependencies: Set<string>;
   /** A dependency changed since the value was computed. */
   dirty: boolean;
+  /** The trace of the last traced event that changed a dependency since the last clean computation: its push carries it. */
+  traceparent: string | undefined;
   listeners: Set<ViewListener>;
 }
 
@@ -212,8 +214,9 @@ export class ViewEngine {
         entry.published = json;
         this.publish(entry);
       }
+      if (!dirty) entry.traceparent = undefined;
     } else {
-      entry = { view, key, value, json, published: dirty ? undefined : json, frontier: dirty ? frontier : this.frontier(), dependencies, dirty, listeners: new Set() };
+      entry = { view, key, value, json, published: dirty ? undefined : json, frontier: dirty ? frontier : this.frontier(), dependencies, dirty, traceparent: undefined, listeners: new Set() };
       this.kept.set(id, entry);
       this.index(id, dependencies);
       this.idle.set(id, true);
@@ -224,16 +227,21 @@ export class ViewEngine {
 
   private publish(entry: Materialized): void {
     const value = this.valueOf(entry);
+    if (entry.traceparent !== undefined) value.traceparent = entry.traceparent;
     for (const listener of entry.listeners) listener(value);
     for (const listener of this.feed) listener(value);
   }
 
   private applyFolded(batch: FoldedBatch): void {
-    for (const entity of this.cache.applyFolded(batch)) {
+    const changed = this.cache.applyFolded(batch);
+    for (let i = 0; i < changed.length; i++) {
+      const entity = changed[i]!;
+      const { traceparent } = batch.entities[i]!;
       for (const tracking of this.inFlight) if (tracking.reads.has(entity)) tracking.stale = true;
       for (const id of this.dependents.get(entity) ?? []) {
         const entry = this.kept.get(id)!;
         entry.dirty = true;
+        if (traceparent !== undefined) entry.traceparent = traceparent;
         if (entry.listeners.size > 0) this.schedule(id);
       }
     }

@@ -1,4 +1,5 @@
 import { frontierAdvance, frontierHas, positionKey, type Frontier } from '../crdt/index.js';
+import { isTraceparent } from '../base/traceparent.js';
 import { identityOf } from '../ledger/appendPlan.js';
 import type { LedgerRecord } from '../ledger/types.js';
 import { keyList } from './entityKeys.js';
@@ -32,6 +33,8 @@ interface WorkingEntity {
   applied: string[];
   /** The last batch that changed or reloaded it (batches count from 1). */
   batch: number;
+  /** The trace of the last event of that batch folded into it that came with one. */
+  traceparent?: string | undefined;
 }
 
 /** An entity and its working record, as a batch hands it to listeners and a commit to the store. */
@@ -39,6 +42,7 @@ export interface WorkingChange {
   namespace: string;
   key: string;
   record: EntityRecord;
+  traceparent?: string;
 }
 
 /** The working entities of one projection, by key. */
@@ -108,7 +112,7 @@ export class CommitWindow {
     }
     // A reloaded entity is listed even when nothing else changed it: the object loaded first
     // may hold part of the rejected fold, so whoever saw it must see the clean record.
-    return this.touched.map(changeOf);
+    return this.touched.map((entity) => (entity.traceparent === undefined ? changeOf(entity) : { ...changeOf(entity), traceparent: entity.traceparent }));
   }
 
   /** The entities the window changed, with their records: what its commit stores. */
@@ -175,12 +179,15 @@ export class CommitWindow {
     if (entity.applied.length === 0) this.changed++;
     entity.applied.push(position, record.seq);
     this.touch(entity);
+    const traceparent = record.event['traceparent'];
+    if (traceparent !== undefined && isTraceparent(traceparent)) entity.traceparent = traceparent;
     return undefined;
   }
 
   private touch(entity: WorkingEntity): void {
     if (entity.batch === this.batches) return;
     entity.batch = this.batches;
+    entity.traceparent = undefined;
     this.touched.push(entity);
   }
 

@@ -223,12 +223,13 @@ export class FoldWorker {
         this.batchesFolded = batch;
         const entities = message.entities.map((entity): EntityChange => {
           const id = pairKey(entity.namespace, entity.key);
+          const trace = entity.traceparent === undefined ? {} : { traceparent: entity.traceparent };
           if (entity.record === undefined) {
             this.held.delete(id);
             this.unstored.set(id, batch);
-            return { namespace: entity.namespace, key: entity.key };
+            return { namespace: entity.namespace, key: entity.key, ...trace };
           }
-          const change = lazyChange(entity.namespace, entity.key, entity.record);
+          const change = lazyChange(entity.namespace, entity.key, entity.record, trace);
           this.unstored.delete(id);
           this.held.set(id, { batch, change });
           return change;
@@ -349,11 +350,12 @@ interface PendingRead {
   reject: (error: Error) => void;
 }
 
-function lazyChange(namespace: string, key: string, bytes: Uint8Array): EntityChange {
+function lazyChange(namespace: string, key: string, bytes: Uint8Array, trace: { traceparent?: string }): EntityChange {
   let record: EntityRecord | undefined;
   return {
     namespace,
     key,
+    ...trace,
     get record(): EntityRecord {
       return (record ??= decodeState<EntityRecord>(bytes));
     },

@@ -49,6 +49,7 @@ export interface EncodedEntity {
   namespace: string;
   key: string;
   record?: Uint8Array;
+  traceparent?: string;
 }
 
 export type ToWorker =

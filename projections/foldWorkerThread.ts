@@ -5,7 +5,7 @@ import { pairKey } from '../base/pairKey.js';
 import { currentThreadId } from '../base/threadCpu.js';
 import { encodeState } from '../crdt/index.js';
 import { loadLedgerBackend, loadStoreBackend } from './backendModules.js';
-import type { FoldTopology, FoldWorkerData, FromWorker, ToWorker } from './foldWorkerProtocol.js';
+import type { EncodedEntity, FoldTopology, FoldWorkerData, FromWorker, ToWorker } from './foldWorkerProtocol.js';
 import { ProjectionRuntime } from './runtime.js';
 import { SharedHead } from './sharedHead.js';
 
@@ -63,7 +63,11 @@ runtime.onFolded(({ entities, frontier }) => {
     type: 'folded',
     batch: ++batchesFolded,
     frontier,
-    entities: entities.map(({ namespace, key, record }) => (watched.has(pairKey(namespace, key)) ? { namespace, key, record: encodeState(record) } : { namespace, key })),
+    entities: entities.map(({ namespace, key, record, traceparent }) => {
+      const entity: EncodedEntity = watched.has(pairKey(namespace, key)) ? { namespace, key, record: encodeState(record) } : { namespace, key };
+      if (traceparent !== undefined) entity.traceparent = traceparent;
+      return entity;
+    }),
   });
 });
 // Batches and store commits run one at a time, so a store commit covers every batch folded before it lands.

@@ -65,6 +65,8 @@ export interface EntityChange<S = unknown> {
    * worker sends those its reader asked for) leaves it out: read the entity again.
    */
   record?: EntityRecord<S>;
+  /** The W3C trace of the last event of the batch folded into it that came with one. */
+  traceparent?: string;
 }
 
 /**
@@ -78,7 +80,7 @@ export interface FoldedBatch {
 
 /** A batch this runtime folded: every changed entity's record is there. */
 export interface FoldedBatchWithRecords extends FoldedBatch {
-  entities: Array<Required<EntityChange>>;
+  entities: Array<EntityChange & Required<Pick<EntityChange, 'record'>>>;
 }
 
 /** Told of each batch once it is folded, before its store commit. */

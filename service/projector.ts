@@ -5,7 +5,7 @@ import { pairKey } from '../base/pairKey.js';
 import { positionKey } from '../crdt/index.js';
 import type { DynamoStoreBackendConfig } from '../backends/dynamodb/dynamoStoreBackend.js';
 import { ShardLeases, type HeldLeases } from '../backends/dynamodb/leases.js';
-import { ChangePublisher } from '../backends/redis/changeFeed.js';
+import { ChangePublisher, type StoredChange } from '../backends/redis/changeFeed.js';
 import { FoldWorker } from '../projections/foldWorker.js';
 import { loadBackends, type Backends } from './backends.js';
 import type { Domain } from './domain.js';
@@ -79,9 +79,13 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
         },
       });
       // Each commit's changes, once it landed: the entities of every batch folded before it.
-      let changed = new Map<string, [string, string]>();
+      let changed = new Map<string, StoredChange['entities'][number]>();
       next.onFolded(({ entities }) => {
-        for (const { namespace, key } of entities) changed.set(pairKey(namespace, key), [namespace, key]);
+        for (const { namespace, key, traceparent } of entities) {
+          const id = pairKey(namespace, key);
+          const trace = traceparent ?? changed.get(id)?.[2];
+          changed.set(id, trace === undefined ? [namespace, key] : [namespace, key, trace]);
+        }
       });
       next.onStored((frontier) => {
         const entities = [...changed.values()];

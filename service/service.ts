@@ -138,6 +138,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     subscriptions = await Subscriptions.open({
       ledger,
       store: subscriptionStore,
+      changes,
       logger,
       registry,
       ...(options.subscriptionDelivery ? { delivery: options.subscriptionDelivery } : {}),

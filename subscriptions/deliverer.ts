@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { isTraceparent } from '../base/traceparent.js';
-import { frontierAdvance, mergeFrontiers, positionKey, type Frontier } from '../crdt/index.js';
-import type { CloudEvent, Ledger } from '../ledger/types.js';
+import type { Frontier } from '../crdt/index.js';
+import type { CloudEvent } from '../ledger/types.js';
 import { KeyedQueue } from '../projections/keyedQueue.js';
 import { retryDelay, type RetryPolicy } from './backoff.js';
+import type { Deliverable, DeliverySource } from './deliverySource.js';
 import type { SubscriptionMetrics, SubscriptionSeries } from './metrics.js';
-import type { DeliverableRecord, SharedReads } from './sharedReads.js';
 import { signature, signatureHeader } from './signature.js';
 import type { DeadDelivery, ReplayOutcome, SubscriptionSpec, SubscriptionStore } from './types.js';
 import { WebhookPoster } from './webhookPoster.js';
@@ -22,8 +22,6 @@ export interface DeliveryOptions {
 }
 
 export interface DelivererContext {
-  ledger: Ledger;
-  reads: SharedReads;
   store: SubscriptionStore;
   metrics: SubscriptionMetrics;
   logger: Logger;
@@ -34,10 +32,11 @@ export interface DelivererContext {
 const readRetryMs = 1000;
 
 /**
- * One subscription's deliveries: it reads the ledger itself from its own checkpoint, so a
- * slow or failing endpoint holds back only this subscription, never another one nor the
- * projections. Records are read in rounds (up to `batchSize` per shard); a round's events
- * are POSTed one key at a time in ledger order and keys concurrently (KeyedQueue), each
+ * One subscription's deliveries: it reads its source (the ledger's events, or views' changes)
+ * itself from its own checkpoint, so a slow or failing endpoint holds back only this
+ * subscription, never another one nor the projections. Items are read in rounds (up to
+ * `batchSize` per shard); a round's items are POSTed one key at a time in order and keys
+ * concurrently (KeyedQueue), each
  * retried with backoff and, after its last attempt, kept as a dead letter; then the
  * checkpoint moves past the round. Delivery is at least once: a stop mid-round delivers
  * the round again at the next start.
@@ -47,7 +46,6 @@ export class SubscriptionDeliverer {
   private readonly stopping = new AbortController();
   private readonly poster: WebhookPoster;
   private readonly queue: KeyedQueue;
-  private readonly types: ReadonlySet<string> | undefined;
   private running: Promise<void> = Promise.resolve();
   /** Its metrics' series, labelled once (not per delivery). */
   private readonly counters: SubscriptionSeries;
@@ -61,6 +59,7 @@ export class SubscriptionDeliverer {
     readonly spec: SubscriptionSpec,
     checkpoint: Frontier,
     deadLetters: number,
+    private readonly source: DeliverySource,
     private readonly context: DelivererContext,
   ) {
     this.checkpoint = checkpoint;
@@ -68,7 +67,6 @@ export class SubscriptionDeliverer {
     const { concurrency, timeoutMs } = context.options;
     this.poster = new WebhookPoster(spec.url, concurrency, timeoutMs);
     this.queue = new KeyedQueue({ concurrency });
-    this.types = spec.types && new Set(spec.types);
     this.counters = context.metrics.of(spec.name);
   }
 
@@ -76,14 +74,9 @@ export class SubscriptionDeliverer {
     this.running = this.run();
   }
 
-  /** Records of the ledger past its checkpoint, given the ledger's head. */
+  /** Items past its checkpoint, given the ledger's head. */
   lag(head: Frontier): number {
-    let lag = 0n;
-    for (const [position, seq] of Object.entries(head)) {
-      const behind = BigInt(seq) - BigInt(this.checkpoint[position] ?? '0');
-      if (behind > 0n) lag += behind;
-    }
-    return Number(lag);
+    return this.source.lag(this.checkpoint, head);
   }
 
   get position(): Frontier {
@@ -97,13 +90,14 @@ export class SubscriptionDeliverer {
     const delivered: DeadDelivery[] = [];
     const stillDead: DeadDelivery[] = [];
     await Promise.all(
-      letters.map((letter) =>
-        this.queue.push(keyOf(letter.position, letter.event.subject), async () => {
-          const outcome = await this.deliver(letter.event, JSON.stringify(letter.event));
+      letters.map((letter) => {
+        const item = letterItem(letter);
+        return this.queue.push(item.key, async () => {
+          const outcome = await this.deliver(item);
           if (outcome === 'delivered') delivered.push(letter);
           else if (outcome !== 'stopped') stillDead.push({ ...letter, attempts: letter.attempts + outcome.attempts, reason: outcome.reason, at: new Date().toISOString() });
-        }),
-      ),
+        });
+      }),
     );
     await store.settleDead(this.spec.name, delivered, stillDead);
     this.deadLetters -= delivered.length;
@@ -121,14 +115,13 @@ export class SubscriptionDeliverer {
   }
 
   private async run(): Promise<void> {
-    const { ledger, logger } = this.context;
+    const { logger, options } = this.context;
     const signal = this.stopping.signal;
-    const streams = ledger.streams.map(({ name }) => name);
     while (!signal.aborted) {
       try {
-        const records = await this.readRound();
-        if (records.length === 0) await ledger.waitForAppend(streams, this.checkpoint, signal);
-        else await this.deliverRound(records);
+        const round = await this.source.round(this.checkpoint, options.batchSize);
+        if (round.next === this.checkpoint) await this.source.waitForMore(this.checkpoint, signal);
+        else await this.deliverRound(round.items, round.next);
       } catch (error) {
         if (signal.aborted) return;
         logger.error({ err: error, subscription: this.spec.name }, 'subscription round failed; trying again');
@@ -137,24 +130,19 @@ export class SubscriptionDeliverer {
     }
   }
 
-  private readRound(): Promise<DeliverableRecord[]> {
-    return this.context.reads.round(this.checkpoint, this.context.options.batchSize);
-  }
-
-  private async deliverRound(records: readonly DeliverableRecord[]): Promise<void> {
-    const next = mergeFrontiers(this.checkpoint);
+  private async deliverRound(items: readonly Deliverable[], next: Frontier): Promise<void> {
     const dead: DeadDelivery[] = [];
     let stopped = false;
     const deliveries: Array<Promise<void>> = [];
-    for (const record of records) {
-      const position = positionKey(record.stream, record.shard);
-      frontierAdvance(next, position, record.seq);
-      if (this.types && !this.types.has(record.event.type)) continue;
+    for (const item of items) {
       deliveries.push(
-        this.queue.push(keyOf(position, record.event.subject), async () => {
-          const outcome = await this.deliver(record.event, record.body);
+        this.queue.push(item.key, async () => {
+          const outcome = await this.deliver(item);
           if (outcome === 'stopped') stopped = true;
-          else if (outcome !== 'delivered') dead.push({ subscription: this.spec.name, position, seq: record.seq, event: record.event, ...outcome, at: new Date().toISOString() });
+          else if (outcome !== 'delivered') {
+            const event = JSON.parse(item.body) as CloudEvent;
+            dead.push({ subscription: this.spec.name, position: item.position, seq: item.seq, event, ...outcome, at: new Date().toISOString() });
+          }
         }),
       );
     }
@@ -166,8 +154,8 @@ export class SubscriptionDeliverer {
     if (dead.length > 0) this.counters.dead.inc(dead.length);
   }
 
-  /** POSTs one event, retrying with backoff: delivered, stopped meanwhile, or how it last failed. */
-  private async deliver(event: CloudEvent, body: string): Promise<'delivered' | 'stopped' | { attempts: number; reason: string }> {
+  /** POSTs one item, retrying with backoff: delivered, stopped meanwhile, or how it last failed. */
+  private async deliver(item: Deliverable): Promise<'delivered' | 'stopped' | { attempts: number; reason: string }> {
     const { retry } = this.context.options;
     const signal = this.stopping.signal;
     let reason = '';
@@ -180,7 +168,7 @@ export class SubscriptionDeliverer {
         }
       }
       const started = performance.now();
-      const failure = await this.poster.post(body, this.headers(event, body));
+      const failure = await this.poster.post(item.body, this.headers(item));
       if (failure === undefined) {
         this.counters.seconds.observe((performance.now() - started) / 1000);
         this.counters.delivered.inc();
@@ -195,21 +183,29 @@ export class SubscriptionDeliverer {
     return { attempts: retry.attempts, reason };
   }
 
-  private headers(event: CloudEvent, body: string): Record<string, string> {
-    const traceparent = event['traceparent'];
+  private headers(item: Deliverable): Record<string, string> {
+    const { traceparent } = item;
     return {
       'content-type': 'application/cloudevents+json',
-      [signatureHeader]: signature(this.spec.secret, Math.floor(Date.now() / 1000), body),
+      [signatureHeader]: signature(this.spec.secret, Math.floor(Date.now() / 1000), item.body),
       // Percent-encoded: an id may hold what a header may not. The body has it as it is.
-      'foldline-event-id': encodeURIComponent(event.id),
+      'foldline-event-id': encodeURIComponent(item.id),
       'foldline-subscription': this.spec.name,
       // The trace the event came with, passed on as it is.
-      ...(isTraceparent(traceparent) ? { traceparent } : {}),
+      ...(traceparent === undefined ? {} : { traceparent }),
     };
   }
 }
 
-/** Events of one key are delivered in ledger order: a key lives in one shard. */
-function keyOf(position: string, subject: string): string {
-  return `${position}\u0000${subject}`;
+/** A dead letter delivered again: its event as it was, ordered with the others of its key. */
+function letterItem(letter: DeadDelivery): Deliverable {
+  const traceparent = letter.event['traceparent'];
+  return {
+    key: `${letter.position}\u0000${letter.event.subject}`,
+    position: letter.position,
+    seq: letter.seq,
+    id: letter.event.id,
+    traceparent: isTraceparent(traceparent) ? traceparent : undefined,
+    body: JSON.stringify(letter.event),
+  };
 }

@@ -2,17 +2,23 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { FoldlineError } from '../base/errors.js';
 import { frontier, type Frontier } from '../crdt/index.js';
+import type { ChangeFeed } from '../joiner/changeFeed.js';
 import type { Ledger } from '../ledger/types.js';
 import type { RetryPolicy } from './backoff.js';
 import { SubscriptionDeliverer, type DelivererContext, type DeliveryOptions } from './deliverer.js';
+import type { DeliverySource } from './deliverySource.js';
+import { LedgerSource } from './ledgerSource.js';
 import { SubscriptionMetrics } from './metrics.js';
 import { SharedReads } from './sharedReads.js';
 import { checkSubscriptionName, parseSubscriptionRequest } from './parseSpec.js';
-import type { DeadDelivery, ReplayOutcome, SubscriptionStatus, SubscriptionStore } from './types.js';
+import type { DeadDelivery, ReplayOutcome, SubscriptionSpec, SubscriptionStatus, SubscriptionStore } from './types.js';
+import { ViewChangeSource } from './viewChangeSource.js';
 
 export interface SubscriptionsOptions {
   ledger: Ledger;
   store: SubscriptionStore;
+  /** The change stream, whose views' changes a subscription may ask for instead of events. */
+  changes?: ChangeFeed | undefined;
   logger: Logger;
   registry?: Registry;
   delivery?: Partial<Omit<DeliveryOptions, 'retry'>> & { retry?: Partial<RetryPolicy> };
@@ -68,20 +74,25 @@ export class Subscriptions implements SubscriptionAdmin {
     for (const spec of await options.store.list()) {
       const checkpoint = (await options.store.checkpoint(spec.name)) ?? frontier();
       const dead = (await options.store.deadLetters(spec.name)).length;
-      subscriptions.startDeliverer(new SubscriptionDeliverer(spec, checkpoint, dead, subscriptions.context()));
+      subscriptions.startDeliverer(new SubscriptionDeliverer(spec, checkpoint, dead, subscriptions.sourceOf(spec), subscriptions.context()));
     }
     return subscriptions;
   }
 
   add(body: unknown): Promise<SubscriptionStatus> {
     const { spec, from } = parseSubscriptionRequest(body);
+    spec.views?.forEach((view, index) => {
+      if (!this.options.changes) throw new FoldlineError('not_streamed', 'no view is on the change stream (foldline start --change-views): a subscription can deliver events only', { path: `/views/${index}` });
+      this.options.changes.checkStreamed(view, `/views/${index}`);
+    });
     return this.serially(async () => {
       if (this.deliverers.has(spec.name)) throw new FoldlineError('subscription_exists', `a subscription named ${JSON.stringify(spec.name)} exists; remove it first`);
-      const checkpoint = from === 'now' ? await this.options.ledger.head() : frontier();
+      const source = this.sourceOf(spec);
+      const checkpoint = await source.start(from);
       await this.options.store.put(spec, checkpoint);
-      const deliverer = new SubscriptionDeliverer(spec, checkpoint, 0, this.context());
+      const deliverer = new SubscriptionDeliverer(spec, checkpoint, 0, source, this.context());
       this.startDeliverer(deliverer);
-      this.options.logger.info({ subscription: spec.name, url: spec.url, types: spec.types, from }, 'subscription added');
+      this.options.logger.info({ subscription: spec.name, url: spec.url, types: spec.types, views: spec.views, from }, 'subscription added');
       return this.statusOf(deliverer, checkpoint);
     });
   }
@@ -131,16 +142,28 @@ export class Subscriptions implements SubscriptionAdmin {
   }
 
   private context(): DelivererContext {
-    const { ledger, store, logger } = this.options;
-    return { ledger, reads: this.reads, store, logger: logger.child({ part: 'subscriptions' }), metrics: this.metrics, options: this.delivery };
+    const { store, logger } = this.options;
+    return { store, logger: logger.child({ part: 'subscriptions' }), metrics: this.metrics, options: this.delivery };
+  }
+
+  /** Where a subscription's deliveries come from: its views' changes, or the ledger's events. */
+  private sourceOf(spec: SubscriptionSpec): DeliverySource {
+    const { changes, ledger, logger } = this.options;
+    if (!spec.views) return new LedgerSource(ledger, this.reads, spec.types && new Set(spec.types));
+    if (!changes) throw new FoldlineError('not_streamed', `subscription ${JSON.stringify(spec.name)} delivers changes of ${spec.views.join(', ')}, but no view is on the change stream: start with --change-views`);
+    spec.views.forEach((view) => changes.checkStreamed(view));
+    return new ViewChangeSource(changes.log, new Set(spec.views), (error) =>
+      logger.warn({ subscription: spec.name, reason: error.message }, 'view subscription resumes at the oldest change kept'),
+    );
   }
 
   private statusOf(deliverer: SubscriptionDeliverer, head: Frontier): SubscriptionStatus {
-    const { name, url, types, createdAt } = deliverer.spec;
+    const { name, url, types, views, createdAt } = deliverer.spec;
     return {
       name,
       url,
       ...(types ? { types } : {}),
+      ...(views ? { views } : {}),
       createdAt,
       lag: deliverer.lag(head),
       checkpoint: deliverer.position,

@@ -9,8 +9,10 @@ export interface SubscriptionSpec {
   url: string;
   /** The HMAC-SHA256 key of the `foldline-signature` header. */
   secret: string;
-  /** The event types delivered; absent: every type. */
+  /** The event types delivered; absent (and no `views`): every type. */
   types?: string[];
+  /** Views whose changes are delivered (as `foldline.view.changed` CloudEvents) instead of events. */
+  views?: string[];
   /** ISO time it was added. */
   createdAt: string;
 }
@@ -18,7 +20,7 @@ export interface SubscriptionSpec {
 /** An event a subscription gave up on after its retries: kept until replayed. */
 export interface DeadDelivery {
   subscription: string;
-  /** `stream/shard` and seq of the event in the ledger. */
+  /** `stream/shard` and seq of the event in the ledger (of a view change: the view and the change's seq). */
   position: string;
   seq: string;
   event: CloudEvent;
@@ -34,8 +36,9 @@ export interface SubscriptionStatus {
   name: string;
   url: string;
   types?: string[];
+  views?: string[];
   createdAt: string;
-  /** Records of its streams in the ledger past its checkpoint. */
+  /** Records of its streams in the ledger past its checkpoint (or changes of its views not delivered). */
   lag: number;
   checkpoint: Frontier;
   deadLetters: number;

@@ -61,9 +61,12 @@ describe('projectors and gateways of one deployment', () => {
     const live = await LiveClient.open(`${gatewayTwo.url!.replace('http', 'ws')}/v1/live`);
     live.send({ op: 'subscribe', ref: 1, view: 'cart', key: 'c-scale' });
     await live.next((frame) => frame.op === 'view' && frame.key === 'c-scale');
-    const token = await postBatch(gatewayOne.url!, [first]);
+    // The event's own trace (the CloudEvents tracing extension) crosses to the other gateway's push.
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const token = await postBatch(gatewayOne.url!, [{ ...first, traceparent }]);
     const pushed = await live.next((frame) => frame.op === 'view' && frame.key === 'c-scale' && JSON.stringify(frame.value).includes('"quantity":2'));
     expect(pushed.value).toMatchObject({ itemCount: 2 });
+    expect(pushed.traceparent).toBe(traceparent);
     expect(await viewText(gatewayTwo.url!, 'cart', 'c-scale', token)).toContain('"quantity":2');
     live.socket.close();
   });

@@ -8,7 +8,8 @@ import { connectRedis, keyPrefix } from './connect.js';
 /** What one store commit of a projector changed, as published: the checkpoint it wrote and the entities. */
 export interface StoredChange {
   frontier: Frontier;
-  entities: Array<[namespace: string, key: string]>;
+  /** Each with the W3C trace of the last traced event folded into it, if any. */
+  entities: Array<[namespace: string, key: string, traceparent?: string]>;
 }
 
 const channelOf = (name: string): string => `${keyPrefix(name)}changes`;
@@ -88,7 +89,7 @@ export class StoreFeed implements EntitySource {
     const next = mergeFrontiers(this.current, change.frontier);
     if (change.entities.length === 0 && frontiersEqual(next, this.current)) return;
     if (!frontiersEqual(next, this.current)) this.current = next;
-    const batch: FoldedBatch = { entities: change.entities.map(([namespace, key]) => ({ namespace, key })), frontier: this.current };
+    const batch: FoldedBatch = { entities: change.entities.map(([namespace, key, traceparent]) => (traceparent === undefined ? { namespace, key } : { namespace, key, traceparent })), frontier: this.current };
     for (const listener of this.listeners) listener(batch);
   }
 }

@@ -12,15 +12,17 @@ export function subscriptionsCommand(): Command {
   const command = new Command('subscriptions').description("manage a running server's webhook subscriptions (its /v1/subscriptions API; staff or service token when auth is on)");
   command.addCommand(
     withServer(new Command('add'))
-      .description('add a webhook subscription: the events of the chosen types, POSTed to an endpoint, signed with the secret (foldline-signature)')
+      .description('add a webhook subscription: the events of the chosen types (or the changes of the chosen views), POSTed to an endpoint, signed with the secret (foldline-signature)')
       .requiredOption('--name <name>', 'lower-case letters, digits and dashes')
       .requiredOption('--endpoint <url>', 'where deliveries are POSTed')
       .addOption(new Option('--secret <secret>', 'HMAC-SHA256 key of the signatures, 16 to 256 characters; prefer the environment variable: the flag shows in ps').env('FOLDLINE_WEBHOOK_SECRET').makeOptionMandatory())
       .option('--types <types>', 'comma-separated event types to deliver (default: every type)')
-      .addOption(new Option('--from <where>', 'deliver events appended from now on, or the whole ledger too').choices(['now', 'start']).default('now'))
-      .action(async (options: ServerOptions & { name: string; endpoint: string; secret: string; types?: string; from: 'now' | 'start' }) => {
-        const types = options.types?.split(',').map((type) => type.trim()).filter(Boolean);
-        const added = await client(options).add({ name: options.name, url: options.endpoint, secret: options.secret, from: options.from, ...(types?.length ? { types } : {}) });
+      .option('--views <views>', 'comma-separated views whose changes are delivered instead of events (views on the change stream: foldline start --change-views)')
+      .addOption(new Option('--from <where>', 'deliver what comes from now on, or all there is too (the whole ledger; the changes the change stream keeps)').choices(['now', 'start']).default('now'))
+      .action(async (options: ServerOptions & { name: string; endpoint: string; secret: string; types?: string; views?: string; from: 'now' | 'start' }) => {
+        const types = commaList(options.types);
+        const views = commaList(options.views);
+        const added = await client(options).add({ name: options.name, url: options.endpoint, secret: options.secret, from: options.from, ...(types && { types }), ...(views && { views }) });
         console.log(JSON.stringify(added));
       }),
   );
@@ -58,4 +60,10 @@ function withServer(command: Command): Command {
 
 function client(options: ServerOptions): SubscriptionsClient {
   return new SubscriptionsClient(options.url, options.token || undefined);
+}
+
+/** A comma-separated flag's items; undefined when it names none. */
+function commaList(flag: string | undefined): string[] | undefined {
+  const items = flag?.split(',').map((item) => item.trim()).filter(Boolean);
+  return items?.length ? items : undefined;
 }

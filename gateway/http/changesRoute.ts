@@ -34,7 +34,8 @@ const ndjson: ChangeFormat = {
 };
 
 function changeJson(change: Change): string {
-  return `{"view":${JSON.stringify(change.view)},"key":${JSON.stringify(change.key)},"token":${JSON.stringify(change.token)},"value":${change.json}}`;
+  const trace = change.traceparent === undefined ? '' : `,"traceparent":"${change.traceparent}"`;
+  return `{"view":${JSON.stringify(change.view)},"key":${JSON.stringify(change.key)},"token":${JSON.stringify(change.token)}${trace},"value":${change.json}}`;
 }
 
 /**

@@ -7,6 +7,7 @@ import { encodeToken } from '../../ledger/token.js';
 import type { Appender } from '../append.js';
 import type { AccessGuard } from '../auth/guard.js';
 import { asFoldlineError, errorBody } from '../http/answer.js';
+import { withTraceparent } from '../http/traceparent.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { GatewayLimits, GatewayViews, Principal } from '../types.js';
 import { FrameError, parseClientFrame, type ClientFrame, type Ref } from './protocol.js';
@@ -213,7 +214,7 @@ export class LiveConnection {
     // The answers keep the ref, not the frame: its events need not outlive the append.
     const { ref } = frame;
     appender
-      .append({ values: frame.events }, this.principal, frame.await, frame.wait)
+      .append(withTraceparent({ values: frame.events }, frame.traceparent), this.principal, frame.await, frame.wait)
       .then(
         (appended) => this.send({ op: 'receipts', ...(ref === undefined ? {} : { ref }), ...appended }),
         (error: unknown) => this.sendError(ref, error),
@@ -251,8 +252,9 @@ export class LiveConnection {
   }
 }
 
-/** `{op:"view", view, key, token, value}`, the value's JSON text taken as it is. */
+/** `{op:"view", view, key, token, traceparent?, value}`, the value's JSON text taken as it is. */
 export function viewFrame(value: ViewValue, token: string): string {
-  return `{"op":"view","view":${JSON.stringify(value.view)},"key":${JSON.stringify(value.key)},"token":${JSON.stringify(token)},"value":${value.json}}`;
+  const trace = value.traceparent === undefined ? '' : `,"traceparent":"${value.traceparent}"`;
+  return `{"op":"view","view":${JSON.stringify(value.view)},"key":${JSON.stringify(value.key)},"token":${JSON.stringify(token)}${trace},"value":${value.json}}`;
 }
 

@@ -16,7 +16,7 @@ export type Ref = string | number;
 export type ClientFrame =
   | { op: 'subscribe'; view: string; key: string; after?: Frontier; ref?: Ref }
   | { op: 'unsubscribe'; view: string; key: string; ref?: Ref }
-  | { op: 'append'; events: unknown[]; await: AwaitTarget[]; wait?: number; ref?: Ref };
+  | { op: 'append'; events: unknown[]; await: AwaitTarget[]; wait?: number; traceparent?: string; ref?: Ref };
 
 /** A refused frame and the `ref` to answer it with. */
 export class FrameError extends Error {
@@ -64,7 +64,9 @@ function parseOp(frame: Record<string, unknown>, maxBatch: number): ClientFrame 
       const awaited = frame.await === undefined ? [] : parseAwaitTargets(Array.isArray(frame.await) ? frame.await : [frame.await]);
       const wait = frame.wait;
       if (wait !== undefined && (!Number.isSafeInteger(wait) || (wait as number) < 0)) throw bad('bad_wait', 'wait must be a whole number of milliseconds', '/wait');
-      return { op: 'append', events: frame.events, await: awaited, ...(wait === undefined ? {} : { wait: wait as number }) };
+      const { traceparent } = frame;
+      if (traceparent !== undefined && typeof traceparent !== 'string') throw bad('bad_frame', 'traceparent must be a string (a W3C traceparent)', '/traceparent');
+      return { op: 'append', events: frame.events, await: awaited, ...(wait === undefined ? {} : { wait: wait as number }), ...(traceparent === undefined ? {} : { traceparent }) };
     }
     default:
       throw bad('unknown_op', `unknown op ${JSON.stringify(String(frame.op).slice(0, 32))}; expected subscribe, unsubscribe or append`, '/op');

@@ -7,6 +7,7 @@ export interface ServerFrame {
   view?: string;
   key?: string;
   token?: string;
+  traceparent?: string;
   value?: unknown;
   receipts?: Array<{ id: string; stream: string; shard: number; seq: string; duplicate: boolean }>;
   views?: Array<{ view: string; key: string; token: string; value: unknown }>;

@@ -8,6 +8,7 @@ export interface Received {
   subject: string;
   type: string;
   traceparent: string | undefined;
+  data: unknown;
 }
 
 /** A webhook endpoint on loopback that checks signatures and answers as told. */
@@ -35,9 +36,9 @@ export class WebhookReceiver {
           if (status === 200) {
             if (!verifySignature(this.secret, String(request.headers[signatureHeader] ?? ''), body)) this.badSignatures++;
             else {
-              const event = JSON.parse(body.toString('utf8')) as { id: string; subject: string; type: string };
+              const event = JSON.parse(body.toString('utf8')) as { id: string; subject: string; type: string; data: unknown };
               const traceparent = request.headers['traceparent'];
-              this.received.push({ id: event.id, subject: event.subject, type: event.type, traceparent: typeof traceparent === 'string' ? traceparent : undefined });
+              this.received.push({ id: event.id, subject: event.subject, type: event.type, traceparent: typeof traceparent === 'string' ? traceparent : undefined, data: event.data });
             }
           }
           response.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'no');

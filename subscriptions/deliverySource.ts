@@ -1,0 +1,36 @@
+import type { Frontier } from '../crdt/index.js';
+
+/** One POST a subscription owes: a CloudEvent's JSON text and what orders and names it. */
+export interface Deliverable {
+  /** Deliverables of one key go out in order; different keys concurrently. */
+  key: string;
+  /** Where it is, as a dead letter records it: `stream/shard` and seq, or `view` and change seq. */
+  position: string;
+  seq: string;
+  /** The CloudEvent's id, for the receiver's dedup. */
+  id: string;
+  traceparent: string | undefined;
+  /** The CloudEvent as JSON text: the body, signed as it is. */
+  body: string;
+}
+
+/** A round of deliveries and the checkpoint that stands once they are all delivered or dead. */
+export interface DeliveryRound {
+  items: Deliverable[];
+  next: Frontier;
+}
+
+/** What a subscription delivers from, read past its checkpoint: the ledger's events, or views' changes. */
+export interface DeliverySource {
+  /** The checkpoint of a new subscription: at what comes from now on, or at the oldest there is. */
+  start(from: 'now' | 'start'): Promise<Frontier>;
+  /**
+   * The next round past `checkpoint`. `next` is `checkpoint` itself when there is nothing new;
+   * otherwise it moves, even when no item of the round is for this subscription.
+   */
+  round(checkpoint: Frontier, limit: number): Promise<DeliveryRound>;
+  /** Resolves once something past `checkpoint` may be there, or `signal` aborted. */
+  waitForMore(checkpoint: Frontier, signal: AbortSignal): Promise<void>;
+  /** How many items past `checkpoint` are not delivered yet (`head`: the ledger's head). */
+  lag(checkpoint: Frontier, head: Frontier): number;
+}
