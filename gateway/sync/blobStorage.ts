@@ -18,8 +18,9 @@ export class BlobStorageAdapter implements StorageAdapterInterface {
     private readonly prefix: readonly string[] = ['automerge'],
   ) {}
 
-  load(key: StorageKey): Promise<Uint8Array | undefined> {
-    return this.store.getBlob([...this.prefix, ...key]);
+  async load(key: StorageKey): Promise<Uint8Array | undefined> {
+    const blob = await this.store.getBlob([...this.prefix, ...key]);
+    return blob && plain(blob);
   }
 
   seal(documentId: string): void {
@@ -40,10 +41,22 @@ export class BlobStorageAdapter implements StorageAdapterInterface {
 
   async loadRange(keyPrefix: StorageKey): Promise<Chunk[]> {
     const blobs = await this.store.blobs([...this.prefix, ...keyPrefix]);
-    return blobs.map(({ key, value }) => ({ key: key.slice(this.prefix.length), data: value }));
+    const chunks = blobs.map(({ key, value }) => ({ key: key.slice(this.prefix.length), data: plain(value) }));
+    // The interface leaves the order open and automerge-repo applies chunks in any order; its
+    // acceptance suite (test/sync.storageAdapter.test.ts) expects them by their last key part.
+    return chunks.sort((a, b) => compareText(a.key.at(-1)!, b.key.at(-1)!));
   }
 
   async removeRange(keyPrefix: StorageKey): Promise<void> {
     if (!this.sealed.has(keyPrefix[0]!)) await this.store.deleteBlobs([...this.prefix, ...keyPrefix]);
   }
+}
+
+/** The bytes as a plain Uint8Array (a store may hand out Buffers), without a copy: what automerge-repo's adapter contract promises. */
+function plain(bytes: Uint8Array): Uint8Array {
+  return bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
