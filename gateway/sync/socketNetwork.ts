@@ -13,13 +13,16 @@ const protocolVersion = '1';
 /** The repo messages about a document that a device may send; the others (remote heads gossip) are not relayed. */
 const documentMessages: ReadonlySet<string> = new Set(['sync', 'request', 'doc-unavailable', 'ephemeral']);
 
-/** One device's socket: the peer id the repo knows it by, and the documents it was let sync. */
+/** One device's socket: the peer id the repos know it by, and the documents it was let sync. */
 export class SyncPeer {
   /** The id the device gave in its join message: it is answered under it. */
   remoteId: PeerId | undefined;
+  metadata: PeerMetadata = {};
   readonly documents = new Set<DocumentId>();
+  /** The repos' networks it was introduced to (it is a peer of those repos only). */
+  readonly networks = new Set<RepoNetwork>();
   closed = false;
-  /** Its messages are handed to the repo in the order they came, each after its document's admission. */
+  /** Its messages are handed to the repos in the order they came, each after its document's admission. */
   private tail: Promise<void> = Promise.resolve();
 
   constructor(
@@ -32,29 +35,23 @@ export class SyncPeer {
   enqueue(task: () => Promise<void>, logger: Logger): void {
     this.tail = this.tail.then(task).catch((error: unknown) => logger.error({ err: error, peer: this.id }, 'sync message failed'));
   }
+
+  send(message: Record<string, unknown>): void {
+    if (!this.closed) this.socket.send(cbor.encode(message), true);
+  }
 }
 
 /** Decides whether a peer may sync a document (and loads it); false answers the peer `doc-unavailable`. */
 export type AdmitDocument = (peer: SyncPeer, documentId: DocumentId) => Promise<boolean>;
 
 /**
- * automerge-repo's network side of `/v1/sync`: the WebSocket protocol of
- * automerge-repo-network-websocket (CBOR messages; a device joins, the server answers
- * `peer`) over uWebSockets.js sockets, so a stock client adapter syncs with it. automerge-repo
- * has no auth: a message about a document reaches the repo only once `admit` let the peer
- * sync it, and the repo's messages reach a peer only for documents it was let sync.
+ * The network of one of the server's repos: the device sockets that synced a document of
+ * that repo, introduced to it at their first such message. A repo sees only its own peers:
+ * automerge-repo 2.5.6 walks every peer of a repo for each message and each new document, so
+ * one repo of every device would cost the square of the devices connected.
  */
-export class SocketNetwork extends NetworkAdapter {
+export class RepoNetwork extends NetworkAdapter {
   private readonly peers = new Map<PeerId, SyncPeer>();
-  private nextPeer = 0;
-
-  constructor(
-    private readonly admit: AdmitDocument,
-    private readonly left: (peer: SyncPeer) => void,
-    private readonly logger: Logger,
-  ) {
-    super();
-  }
 
   isReady(): boolean {
     return true;
@@ -69,8 +66,55 @@ export class SocketNetwork extends NetworkAdapter {
     this.peerMetadata = peerMetadata ?? {};
   }
 
+  disconnect(): void {}
+
+  /** A message of an admitted peer about one of this repo's documents. */
+  deliver(peer: SyncPeer, message: Message): void {
+    if (!this.peers.has(peer.id)) {
+      this.peers.set(peer.id, peer);
+      peer.networks.add(this);
+      this.emit('peer-candidate', { peerId: peer.id, peerMetadata: peer.metadata });
+    }
+    this.emit('message', message);
+  }
+
+  /** The peer's socket closed. */
+  forget(peer: SyncPeer): void {
+    if (this.peers.delete(peer.id)) this.emit('peer-disconnected', { peerId: peer.id });
+  }
+
+  send(message: Message): void {
+    const peer = this.peers.get(message.targetId);
+    if (!peer || peer.closed) return;
+    if (message.documentId !== undefined && !peer.documents.has(message.documentId)) return;
+    peer.send({ ...message, targetId: peer.remoteId });
+  }
+}
+
+/**
+ * The WebSocket side of `/v1/sync`: the protocol of automerge-repo-network-websocket (CBOR
+ * messages; a device joins, the server answers `peer`) over uWebSockets.js sockets, so a
+ * stock client adapter syncs with it. automerge-repo has no auth: a message about a
+ * document reaches the document's repo (`networkOf`) only once `admit` let the peer sync
+ * it, and a repo's messages reach a peer only for documents it was let sync.
+ */
+export class SocketNetwork {
+  private readonly peers = new Set<SyncPeer>();
+  private nextPeer = 0;
+
+  constructor(
+    private readonly serverId: PeerId,
+    /** What the server tells a device of itself (its storage id, as its repos have it). */
+    private readonly serverMetadata: () => PeerMetadata,
+    private readonly networkOf: (documentId: DocumentId) => RepoNetwork,
+    private readonly admit: AdmitDocument,
+    private readonly left: (peer: SyncPeer) => void,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Ends every socket (the server is going). */
   disconnect(): void {
-    for (const peer of [...this.peers.values()]) {
+    for (const peer of [...this.peers]) {
       try {
         peer.socket.end(1001, 'server shutting down');
       } catch {
@@ -102,19 +146,13 @@ export class SocketNetwork extends NetworkAdapter {
     else this.relay(peer, message);
   }
 
-  /** The socket closed: the repo forgets the peer. */
+  /** The socket closed: the repos forget the peer. */
   closed(peer: SyncPeer): void {
     if (peer.closed) return;
     peer.closed = true;
-    if (this.peers.delete(peer.id)) this.emit('peer-disconnected', { peerId: peer.id });
+    this.peers.delete(peer);
+    for (const network of peer.networks) network.forget(peer);
     this.left(peer);
-  }
-
-  send(message: Message): void {
-    const peer = this.peers.get(message.targetId);
-    if (!peer || peer.closed) return;
-    if (message.documentId !== undefined && !peer.documents.has(message.documentId)) return;
-    this.sendTo(peer, { ...message, targetId: peer.remoteId });
   }
 
   private join(peer: SyncPeer, message: Record<string, unknown>): void {
@@ -125,25 +163,25 @@ export class SocketNetwork extends NetworkAdapter {
     }
     peer.remoteId = message['senderId'] as PeerId;
     if (Array.isArray(versions) && !versions.includes(protocolVersion)) {
-      this.sendTo(peer, { type: 'error', senderId: this.peerId, message: 'unsupported protocol version', targetId: peer.remoteId });
+      peer.send({ type: 'error', senderId: this.serverId, message: 'unsupported protocol version', targetId: peer.remoteId });
       peer.socket.end(1002, 'unsupported protocol version');
       return;
     }
-    this.peers.set(peer.id, peer);
+    this.peers.add(peer);
     const metadata = message['peerMetadata'];
-    this.emit('peer-candidate', { peerId: peer.id, peerMetadata: typeof metadata === 'object' && metadata !== null ? (metadata as PeerMetadata) : {} });
-    this.sendTo(peer, { type: 'peer', senderId: this.peerId, peerMetadata: this.peerMetadata, selectedProtocolVersion: protocolVersion, targetId: peer.remoteId });
+    if (typeof metadata === 'object' && metadata !== null) peer.metadata = metadata as PeerMetadata;
+    peer.send({ type: 'peer', senderId: this.serverId, peerMetadata: this.serverMetadata(), selectedProtocolVersion: protocolVersion, targetId: peer.remoteId });
   }
 
   private relay(peer: SyncPeer, message: Record<string, unknown>): void {
     const documentId = message['documentId'];
     if (typeof documentId !== 'string' || !documentMessages.has(message['type'] as string)) return;
-    const relayed = { ...message, senderId: peer.id, targetId: this.peerId } as unknown as Message;
+    const relayed = { ...message, senderId: peer.id, targetId: this.serverId } as unknown as Message;
     peer.enqueue(async () => {
       const admitted = peer.documents.has(documentId as DocumentId) || (await this.admitted(peer, documentId as DocumentId));
       if (peer.closed) return;
-      if (admitted) this.emit('message', relayed);
-      else this.sendTo(peer, { type: 'doc-unavailable', senderId: this.peerId, targetId: peer.remoteId, documentId });
+      if (admitted) this.networkOf(documentId as DocumentId).deliver(peer, relayed);
+      else peer.send({ type: 'doc-unavailable', senderId: this.serverId, targetId: peer.remoteId, documentId });
     }, this.logger);
   }
 
@@ -155,9 +193,5 @@ export class SocketNetwork extends NetworkAdapter {
       this.logger.error({ err: error, document: documentId }, 'loading a synced document failed');
       return false;
     }
-  }
-
-  private sendTo(peer: SyncPeer, message: Record<string, unknown>): void {
-    if (!peer.closed) peer.socket.send(cbor.encode(message), true);
   }
 }

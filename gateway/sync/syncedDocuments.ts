@@ -9,7 +9,7 @@ import type { GatewayViews, Principal, ValidateEvents } from '../types.js';
 import { BlobStorageAdapter } from './blobStorage.js';
 import { documentIdOf, documentUrlOf } from './documentIds.js';
 import { LedgerMirror, ledgerChangeMessage } from './ledgerMirror.js';
-import { SocketNetwork, type SyncPeer } from './socketNetwork.js';
+import { RepoNetwork, SocketNetwork, type SyncPeer } from './socketNetwork.js';
 import type { DocumentMapping } from './types.js';
 
 export interface SyncedDocumentsOptions {
@@ -23,6 +23,8 @@ export interface SyncedDocumentsOptions {
   logger: Logger;
   /** How long a document stays loaded after its last device left. */
   idleMs?: number;
+  /** Repos the documents are spread over (by id): each sees only the devices of its own documents. */
+  repos?: number;
 }
 
 /** Where automerge-repo keeps documents, and which view key each document id names. */
@@ -32,6 +34,8 @@ const keyPrefix = ['synced-document-keys'];
 const saveDebounceMs = 100;
 /** The actor of every document's first change: the same bytes wherever it is made. */
 const initialActor = '666f6c646c696e65';
+const serverPeerId = 'foldline' as PeerId;
+const defaultRepos = 64;
 
 interface LoadedDocument {
   ready: Promise<LedgerMirror>;
@@ -42,14 +46,16 @@ interface LoadedDocument {
 }
 
 /**
- * The server's synced documents (docs/offline.md): an automerge-repo Repo whose network is
- * the `/v1/sync` sockets and whose storage is the state store's blobs. A document is loaded
+ * The server's synced documents (docs/offline.md): automerge-repo Repos whose network is
+ * the `/v1/sync` sockets and whose storage is the state store's blobs, each document in the
+ * repo its id picks (see RepoNetwork for why there are several). A document is loaded
  * when a device that may read its view key first syncs it, mirrors the ledger while loaded
  * (LedgerMirror), and is saved and dropped once no device has used it for `idleMs`.
  */
 export class SyncedDocuments {
   readonly network: SocketNetwork;
-  private readonly repo: Repo;
+  private readonly repos: Repo[] = [];
+  private readonly networks: RepoNetwork[] = [];
   private readonly storage: BlobStorageAdapter;
   private readonly loaded = new Map<DocumentId, LoadedDocument>();
   /** Evictions under way: a document is loaded again only once its eviction is done. */
@@ -60,16 +66,22 @@ export class SyncedDocuments {
 
   constructor(private readonly options: SyncedDocumentsOptions) {
     this.idleMs = options.idleMs ?? 30_000;
-    this.network = new SocketNetwork((peer, id) => this.admit(peer, id), (peer) => this.left(peer), options.logger);
     this.storage = new BlobStorageAdapter(options.store, storagePrefix);
-    this.repo = new Repo({
-      network: [this.network],
-      storage: this.storage,
-      saveDebounceRate: saveDebounceMs,
-      peerId: 'foldline' as PeerId,
-      // A server shares a document only with the peers that asked for it, once admitted.
-      shareConfig: { announce: async () => false, access: async (peer, id) => this.mayAccess(peer, id) },
-    });
+    for (let i = 0; i < (options.repos ?? defaultRepos); i++) {
+      const network = new RepoNetwork();
+      this.networks.push(network);
+      this.repos.push(
+        new Repo({
+          network: [network],
+          storage: this.storage,
+          saveDebounceRate: saveDebounceMs,
+          peerId: serverPeerId,
+          // A server shares a document only with the peers that asked for it, once admitted.
+          shareConfig: { announce: async () => false, access: async (peer, id) => this.mayAccess(peer, id) },
+        }),
+      );
+    }
+    this.network = new SocketNetwork(serverPeerId, () => this.networks[0]!.peerMetadata ?? {}, (id) => this.networks[this.shardOf(id)]!, (peer, id) => this.admit(peer, id), (peer) => this.left(peer), options.logger);
     this.initial = Automerge.save(Automerge.change(Automerge.init({ actor: initialActor }), { message: ledgerChangeMessage, time: 0 }, options.mapping.initial));
   }
 
@@ -103,7 +115,17 @@ export class SyncedDocuments {
       void document.ready.then((mirror) => mirror.close(), () => {});
     }
     await Promise.all(this.evicting.values());
-    await this.repo.shutdown();
+    await Promise.all(this.repos.map((repo) => repo.shutdown()));
+  }
+
+  private shardOf(id: DocumentId): number {
+    let hash = 0;
+    for (let i = 0; i < id.length; i++) hash = (Math.imul(hash, 31) + id.charCodeAt(i)) | 0;
+    return (hash >>> 0) % this.repos.length;
+  }
+
+  private repoOf(id: DocumentId): Repo {
+    return this.repos[this.shardOf(id)]!;
   }
 
   private async keyOf(id: DocumentId): Promise<string | undefined> {
@@ -163,12 +185,12 @@ export class SyncedDocuments {
     const { mapping, ledger, validate, views, logger } = this.options;
     const keys = (await this.options.store.blobs([...storagePrefix, id])).map(({ key }) => key[storagePrefix.length + 1]);
     let handle: DocHandle<unknown>;
-    if (keys.includes('snapshot') || keys.includes('incremental')) handle = await this.repo.find(id);
+    if (keys.includes('snapshot') || keys.includes('incremental')) handle = await this.repoOf(id).find(id);
     else {
       // Killed before its first save: what peers' sync states say it shares is not there.
       await this.storage.removeRange([id, 'sync-state']);
       // Every copy of a new document starts from the same first change (see initialActor).
-      handle = this.repo.import(this.initial, { docId: id });
+      handle = this.repoOf(id).import(this.initial, { docId: id });
       handle.doneLoading();
     }
     const mirror = new LedgerMirror(handle, key, { mapping, ledger, validate, views, logger, retryMs: 1000 });
@@ -200,10 +222,10 @@ export class SyncedDocuments {
   private async evict(id: DocumentId, document: LoadedDocument): Promise<void> {
     try {
       (await document.ready).close();
-      await this.repo.flush([id]);
+      await this.repoOf(id).flush([id]);
       // Past this save, what automerge-repo writes of it is the emptied handle (see BlobStorageAdapter).
       this.storage.seal(id);
-      await this.repo.removeFromCache(id);
+      await this.repoOf(id).removeFromCache(id);
       await new Promise((resolve) => setTimeout(resolve, 2 * saveDebounceMs));
     } catch (error) {
       this.options.logger.error({ err: error, document: id }, 'evicting a synced document failed');
