@@ -1,14 +1,13 @@
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken, TokenVerifier } from '../gateway/auth/jwt.js';
 import { retailDomain } from '../retail/domain.js';
 import { startService, type Service } from '../service/service.js';
+import { artifactPath, cartQuantities, launchChromium, openStorefront } from './support/storefrontBrowser.js';
 
 /*
  * The storefront in a real browser: two devices (browser contexts, so nothing is shared but
@@ -17,29 +16,21 @@ import { startService, type Service } from '../service/service.js';
  * in the other's live cart within a second of the click.
  */
 
-// Debian's chromium, which `.ci/run` installs; a downloaded browser is never used.
-const chromiumPath = '/usr/bin/chromium';
-const chromiumArgs = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const secret = 'e2e-storefront-secret-of-32-bytes-or-more';
 const customerId = 'c-2';
 const category = 'cosmetics';
 const budgetMs = 1000;
-const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url));
 
 let dataDir: string | undefined;
 let service: Service | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(`Chromium is missing at ${chromiumPath}: install Debian's package (apt-get install chromium; .ci/run does this). This test never downloads a browser.`);
-  }
   dataDir = await mkdtemp(join(tmpdir(), 'foldline-e2e-'));
   service = await startService({ domain: retailDomain, dataDir, host: '127.0.0.1', port: 0, shards: 4, demo: true, authSecret: secret, logger: pino({ level: 'silent' }) });
   // The pages should meet the whole demo history folded, not a backlog that moves the cart under them.
   await service.runtime.catchUp();
-  browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
-  await mkdir(artifacts, { recursive: true });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -63,20 +54,8 @@ async function openDevice(): Promise<Device> {
   const device: Device = { page, sockets: [], errors: [] };
   page.on('websocket', (socket) => device.sockets.push(socket.url()));
   page.on('pageerror', (error) => device.errors.push(error));
-  await page.goto(service!.url);
-  await page.locator(`[data-testid=sign-in-choice][data-customer-id="${customerId}"]`).click();
-  await page.locator(`[data-testid=sign-in-choice][data-customer-id="${customerId}"][aria-pressed=true]`).waitFor();
-  await page.locator(`[data-testid=category-link][data-category="${category}"]`).click();
-  await page.locator('[data-testid=product-card]').first().waitFor();
-  // The cart's total is drawn once the live cart has pushed its first value.
-  await page.locator('[data-testid=cart-total]').waitFor();
-  await page.locator('[data-testid=live-status][data-state=open]').waitFor();
+  await openStorefront(page, service!.url, customerId, category);
   return device;
-}
-
-async function cartQuantities(page: Page): Promise<Map<string, number>> {
-  const lines = await page.locator('[data-testid=cart-line]').evaluateAll((elements) => elements.map((element) => [element.getAttribute('data-sku')!, Number(element.getAttribute('data-quantity'))] as const));
-  return new Map(lines);
 }
 
 const cartCount = async (page: Page): Promise<number> => Number(await page.locator('[data-testid=cart-count]').textContent());
@@ -185,8 +164,8 @@ describe('the storefront on two devices signed in as the same customer', () => {
     }
 
     // Whole pages: the new line may sit low in a long cart, below what one viewport shows.
-    await a.page.screenshot({ path: join(artifacts, 'storefront-a.png'), fullPage: true });
-    await b.page.screenshot({ path: join(artifacts, 'storefront-b.png'), fullPage: true });
+    await a.page.screenshot({ path: await artifactPath('storefront-a.png'), fullPage: true });
+    await b.page.screenshot({ path: await artifactPath('storefront-b.png'), fullPage: true });
     expect([...a.errors, ...b.errors]).toEqual([]);
   });
 });
@@ -213,7 +192,7 @@ describe('the staff page', () => {
     expect(await customer.locator('[data-testid=explain-lag]').textContent()).toBe('caught up');
     expect(await customer.locator('[data-testid=explain-event]').first().getAttribute('data-event-id')).toBe('e2e-staff-1');
     await page.locator('[data-testid=explain-entity][data-entity=product][data-key=sku-1]').waitFor();
-    await page.screenshot({ path: join(artifacts, 'storefront-staff.png'), fullPage: true });
+    await page.screenshot({ path: await artifactPath('storefront-staff.png'), fullPage: true });
     expect(errors).toEqual([]);
     await context.close();
   });

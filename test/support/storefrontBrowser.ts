@@ -1,0 +1,42 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+// Debian's chromium, which `.ci/run` installs; a downloaded browser is never used.
+const chromiumPath = '/usr/bin/chromium';
+const chromiumArgs = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const artifacts = fileURLToPath(new URL('../artifacts/', import.meta.url));
+
+/** Headless Chromium for the storefront's browser tests. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(chromiumPath)) {
+    throw new Error(`Chromium is missing at ${chromiumPath}: install Debian's package (apt-get install chromium; .ci/run does this). This test never downloads a browser.`);
+  }
+  return chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+}
+
+/** Where a test keeps a screenshot (test/artifacts/). */
+export async function artifactPath(name: string): Promise<string> {
+  await mkdir(artifacts, { recursive: true });
+  return join(artifacts, name);
+}
+
+/** The storefront at `url`, signed in by clicking the customer's chip, on the category's page, its live cart drawn. */
+export async function openStorefront(page: Page, url: string, customerId: string, category: string): Promise<void> {
+  await page.goto(url);
+  await page.locator(`[data-testid=sign-in-choice][data-customer-id="${customerId}"]`).click();
+  await page.locator(`[data-testid=sign-in-choice][data-customer-id="${customerId}"][aria-pressed=true]`).waitFor();
+  await page.locator(`[data-testid=category-link][data-category="${category}"]`).click();
+  await page.locator('[data-testid=product-card]').first().waitFor();
+  // The cart's total is drawn once the live cart has pushed its first value.
+  await page.locator('[data-testid=cart-total]').waitFor();
+  await page.locator('[data-testid=live-status][data-state=open]').waitFor();
+}
+
+/** The cart lines a page shows: sku → quantity. */
+export async function cartQuantities(page: Page): Promise<Map<string, number>> {
+  const lines = await page.locator('[data-testid=cart-line]').evaluateAll((elements) => elements.map((element) => [element.getAttribute('data-sku')!, Number(element.getAttribute('data-quantity'))] as const));
+  return new Map(lines);
+}
