@@ -133,7 +133,7 @@ describe('the storefront offline switch', () => {
     await a.page.locator(`[data-testid=cart-line-pending][data-sku="${newSku}"][data-state=waiting]`).waitFor();
     expect(await documentEvents(service!.ledger, customerId)).toEqual(eventsBefore);
     expect(await viewQuantities(b.page)).toEqual(before);
-    await a.page.screenshot({ path: await artifactPath('offline-pending.png'), fullPage: true });
+    await a.page.locator('.sidebar').screenshot({ path: await artifactPath('offline-pending.png') });
 
     // A reload while offline: the edits come back from IndexedDB, still pending, still offline.
     await a.page.reload();
@@ -153,6 +153,7 @@ describe('the storefront offline switch', () => {
     expect(await cartQuantities(b.page)).toEqual(expected);
     await a.page.locator(`[data-testid=cart-line][data-sku="${newSku}"][data-quantity="2"]`).waitFor();
     expect(await cartQuantities(a.page)).toEqual(expected);
+    await a.page.locator('.sidebar').screenshot({ path: await artifactPath('offline-synced-a.png') });
 
     const appended = (await documentEvents(service!.ledger, customerId)).slice(eventsBefore.length);
     expect(appended.map(({ id }) => id).sort()).toEqual(pending.map(({ hash }) => `${hash}-0`).sort());
@@ -170,8 +171,7 @@ describe('the storefront offline switch', () => {
     expect(await documentEvents(service!.ledger, customerId)).toHaveLength(eventsBefore.length + clicks.length);
     expect(await viewQuantities(b.page)).toEqual(expected);
 
-    await a.page.screenshot({ path: await artifactPath('offline-synced-a.png'), fullPage: true });
-    await b.page.screenshot({ path: await artifactPath('offline-synced-b.png'), fullPage: true });
+    await b.page.locator('.sidebar').screenshot({ path: await artifactPath('offline-synced-b.png') });
     expect([...a.errors, ...b.errors]).toEqual([]);
   });
 });

@@ -87,8 +87,8 @@ function Shop({ customerId, token, api, live, liveStatus, account, categories, s
       <div class="layout">
         <main>${route.page === 'product' ? html`<${ProductPage} sku=${route.param} />` : html`<${CatalogPage} category=${category} />`}</main>
         <aside class="sidebar">
-          <${CartPanel} />
           <${OfflinePanel} />
+          <${CartPanel} />
           <${RecentlyViewed} />
           <${Leaderboard} stores=${stores} />
         </aside>

@@ -11,9 +11,9 @@ function CartLine({ line, state }) {
     <li class="cart-line" data-testid="cart-line" data-sku=${line.sku} data-quantity=${line.quantity} data-state=${state}>
       <a class="line-name" href=${productHref(line.sku)}>${line.name ?? line.sku}</a>
       <div class="stepper">
-        <${CartButton} kind="remove" sku=${line.sku} compact />
+        <${CartButton} kind="remove" sku=${line.sku} name=${line.name} compact />
         <span class="quantity">${line.quantity}</span>
-        <${CartButton} kind="add" sku=${line.sku} compact />
+        <${CartButton} kind="add" sku=${line.sku} name=${line.name} compact />
       </div>
       <span class="line-total">${formatPrice(line.lineTotal)}</span>
       <span class="line-state" data-testid="cart-line-state">${lineStates[state] ?? ''}</span>
