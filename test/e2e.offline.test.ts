@@ -1,12 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { retailDomain } from '../retail/domain.js';
-import { startService, type Service } from '../service/service.js';
-import { artifactPath, cartQuantities, launchChromium, openStorefront } from './support/storefrontBrowser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { artifactPath, cartQuantities, openStorefront, storefrontRig } from './support/storefrontBrowser.js';
 import { waitFor } from './support/syncDevice.js';
 import { documentEvents, getJson } from './support/syncServer.js';
 
@@ -22,22 +16,7 @@ const secret = 'e2e-offline-secret-of-32-bytes-or-more!';
 const customerId = 'c-3';
 const category = 'apparel';
 
-let dataDir: string | undefined;
-let service: Service | undefined;
-let browser: Browser | undefined;
-
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'foldline-e2e-offline-'));
-  service = await startService({ domain: retailDomain, dataDir, host: '127.0.0.1', port: 0, shards: 4, demo: true, authSecret: secret, logger: pino({ level: 'silent' }) });
-  await service.runtime.catchUp();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await service?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+const rig = storefrontRig(secret);
 
 interface Device {
   page: Page;
@@ -48,7 +27,7 @@ interface Device {
 
 /** A device signed in as the customer, its cart document loaded and synced. */
 async function openDevice(): Promise<Device> {
-  const page = await (await browser!.newContext({ viewport: { width: 1280, height: 1000 } })).newPage();
+  const page = await (await rig().browser.newContext({ viewport: { width: 1280, height: 1000 } })).newPage();
   const device: Device = { page, openSyncSockets: new Set(), errors: [] };
   let opened = 0;
   page.on('websocket', (socket) => {
@@ -58,7 +37,7 @@ async function openDevice(): Promise<Device> {
     socket.on('close', () => device.openSyncSockets.delete(id));
   });
   page.on('pageerror', (error) => device.errors.push(error));
-  await openStorefront(page, service!.url, customerId, category);
+  await openStorefront(page, rig().service.url, customerId, category);
   await syncStatus(page, 'synced');
   return device;
 }
@@ -89,7 +68,7 @@ const token = async (page: Page): Promise<string> => (JSON.parse((await page.eva
 
 /** The `cart` view's quantities, from the server. */
 async function viewQuantities(page: Page): Promise<Map<string, number>> {
-  const { json } = await getJson(`${service!.url}/v1/views/cart/${customerId}`, await token(page));
+  const { json } = await getJson(`${rig().service.url}/v1/views/cart/${customerId}`, await token(page));
   return new Map((json.value.lines as Array<{ sku: string; quantity: number }>).map(({ sku, quantity }) => [sku, quantity]));
 }
 
@@ -107,7 +86,7 @@ describe('the storefront offline switch', () => {
 
     const before = await cartQuantities(b.page);
     expect(await viewQuantities(b.page)).toEqual(before);
-    const eventsBefore = await documentEvents(service!.ledger, customerId);
+    const eventsBefore = await documentEvents(rig().service.ledger, customerId);
     const skus = await a.page.locator('[data-testid=product-card]').evaluateAll((cards) => cards.map((card) => card.getAttribute('data-sku')!));
     const [newSku, otherSku] = skus.filter((sku) => !before.has(sku));
     const [removedSku] = [...before.keys()];
@@ -131,7 +110,7 @@ describe('the storefront offline switch', () => {
     const pending = await editsIn(a.page, clicks.length, 'pending');
     expect(pending.map(({ sku, amount }) => [sku, amount])).toEqual(clicks.map(([selector, sku]) => [sku, selector.includes('decrement') ? -1 : 1]));
     await a.page.locator(`[data-testid=cart-line-pending][data-sku="${newSku}"][data-state=waiting]`).waitFor();
-    expect(await documentEvents(service!.ledger, customerId)).toEqual(eventsBefore);
+    expect(await documentEvents(rig().service.ledger, customerId)).toEqual(eventsBefore);
     expect(await viewQuantities(b.page)).toEqual(before);
     await a.page.locator('.sidebar').screenshot({ path: await artifactPath('offline-pending.png') });
 
@@ -141,7 +120,7 @@ describe('the storefront offline switch', () => {
     expect(await a.page.locator('[data-testid=offline-switch]').isChecked()).toBe(true);
     expect(await editsIn(a.page, clicks.length, 'pending')).toEqual(pending);
     expect(a.openSyncSockets.size).toBe(0);
-    expect(await documentEvents(service!.ledger, customerId)).toEqual(eventsBefore);
+    expect(await documentEvents(rig().service.ledger, customerId)).toEqual(eventsBefore);
 
     // Online again: the edits sync, device B shows them, the ledger holds each edit once.
     await a.page.locator('[data-testid=offline-switch]').uncheck();
@@ -155,7 +134,7 @@ describe('the storefront offline switch', () => {
     expect(await cartQuantities(a.page)).toEqual(expected);
     await a.page.locator('.sidebar').screenshot({ path: await artifactPath('offline-synced-a.png') });
 
-    const appended = (await documentEvents(service!.ledger, customerId)).slice(eventsBefore.length);
+    const appended = (await documentEvents(rig().service.ledger, customerId)).slice(eventsBefore.length);
     expect(appended.map(({ id }) => id).sort()).toEqual(pending.map(({ hash }) => `${hash}-0`).sort());
     expect(await viewQuantities(b.page)).toEqual(expected);
 
@@ -168,7 +147,7 @@ describe('the storefront offline switch', () => {
     await syncStatus(a.page, 'synced');
     await b.page.reload();
     await syncStatus(b.page, 'synced');
-    expect(await documentEvents(service!.ledger, customerId)).toHaveLength(eventsBefore.length + clicks.length);
+    expect(await documentEvents(rig().service.ledger, customerId)).toHaveLength(eventsBefore.length + clicks.length);
     expect(await viewQuantities(b.page)).toEqual(expected);
 
     await b.page.locator('.sidebar').screenshot({ path: await artifactPath('offline-synced-b.png') });

@@ -1,13 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { signToken, TokenVerifier } from '../gateway/auth/jwt.js';
 import { retailDomain } from '../retail/domain.js';
-import { startService, type Service } from '../service/service.js';
-import { artifactPath, cartQuantities, launchChromium, openStorefront } from './support/storefrontBrowser.js';
+import { artifactPath, cartQuantities, openStorefront, storefrontRig } from './support/storefrontBrowser.js';
 
 /*
  * The storefront in a real browser: two devices (browser contexts, so nothing is shared but
@@ -21,23 +16,7 @@ const customerId = 'c-2';
 const category = 'cosmetics';
 const budgetMs = 1000;
 
-let dataDir: string | undefined;
-let service: Service | undefined;
-let browser: Browser | undefined;
-
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'foldline-e2e-'));
-  service = await startService({ domain: retailDomain, dataDir, host: '127.0.0.1', port: 0, shards: 4, demo: true, authSecret: secret, logger: pino({ level: 'silent' }) });
-  // The pages should meet the whole demo history folded, not a backlog that moves the cart under them.
-  await service.runtime.catchUp();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await service?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+const rig = storefrontRig(secret);
 
 interface Device {
   page: Page;
@@ -49,12 +28,12 @@ interface Device {
 
 /** A fresh browser context on the storefront, signed in by clicking the customer's chip, on the category's page. */
 async function openDevice(): Promise<Device> {
-  const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await rig().browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const device: Device = { page, sockets: [], errors: [] };
   page.on('websocket', (socket) => device.sockets.push(socket.url()));
   page.on('pageerror', (error) => device.errors.push(error));
-  await openStorefront(page, service!.url, customerId, category);
+  await openStorefront(page, rig().service.url, customerId, category);
   return device;
 }
 
@@ -174,14 +153,14 @@ describe('the staff page', () => {
   it('explains a cart: the events behind it and how far behind each source is', async () => {
     const staffToken = await signToken(secret, { sub: 'ops', role: 'staff' }, 3600);
     const added = { specversion: '1.0', id: 'e2e-staff-1', source: '/e2e', type: 'retail.cart.item-added', time: '2026-11-26T10:00:00.000Z', subject: 'c-77', data: { customerId: 'c-77', sku: 'sku-1', quantity: 2 } };
-    const response = await fetch(`${service!.url}/v1/events?await=cart/c-77`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json', authorization: `Bearer ${staffToken}` }, body: JSON.stringify(added) });
+    const response = await fetch(`${rig().service.url}/v1/events?await=cart/c-77`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json', authorization: `Bearer ${staffToken}` }, body: JSON.stringify(added) });
     expect(response.status).toBe(200);
 
-    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await rig().browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     const errors: Error[] = [];
     page.on('pageerror', (error) => errors.push(error));
-    await page.goto(`${service!.url}/#/staff/cart/c-77`);
+    await page.goto(`${rig().service.url}/#/staff/cart/c-77`);
     // Signed out, the server refuses: the page says so.
     await page.locator('[data-testid=explain-error]').waitFor();
     await page.locator('[data-testid=explain-token]').fill(staffToken);

@@ -1,16 +1,60 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pino from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { retailDomain } from '../../retail/domain.js';
+import { startService, type Service } from '../../service/service.js';
 
 // Debian's chromium, which `.ci/run` installs; a downloaded browser is never used.
 const chromiumPath = '/usr/bin/chromium';
 const chromiumArgs = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const artifacts = fileURLToPath(new URL('../artifacts/', import.meta.url));
 
+/** The demo service with auth on and Chromium, for the storefront's browser tests. */
+export interface StorefrontRig {
+  service: Service;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/** A test file's rig: started before its tests, closed after them; the function answers it. */
+export function storefrontRig(authSecret: string): () => StorefrontRig {
+  let rig: StorefrontRig | undefined;
+  beforeAll(async () => {
+    rig = await startStorefront(authSecret);
+  });
+  afterAll(async () => {
+    await rig?.close();
+  });
+  return () => rig!;
+}
+
+async function startStorefront(authSecret: string): Promise<StorefrontRig> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'foldline-e2e-'));
+  const service = await startService({ domain: retailDomain, dataDir, host: '127.0.0.1', port: 0, shards: 4, demo: true, authSecret, logger: pino({ level: 'silent' }) });
+  // The pages should meet the whole demo history folded, not a backlog that moves the cart under them.
+  await service.runtime.catchUp();
+  const browser = await launchChromium().catch(async (error: unknown) => {
+    await service.close();
+    throw error;
+  });
+  return {
+    service,
+    browser,
+    async close() {
+      await browser.close();
+      await service.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Headless Chromium for the storefront's browser tests. */
-export async function launchChromium(): Promise<Browser> {
+async function launchChromium(): Promise<Browser> {
   if (!existsSync(chromiumPath)) {
     throw new Error(`Chromium is missing at ${chromiumPath}: install Debian's package (apt-get install chromium; .ci/run does this). This test never downloads a browser.`);
   }
