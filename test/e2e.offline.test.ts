@@ -25,7 +25,7 @@ interface Device {
   errors: Error[];
 }
 
-/** A device signed in as the customer, its cart document loaded and synced. */
+/** A device signed in as the customer, on the category's page. */
 async function openDevice(): Promise<Device> {
   const page = await (await rig().browser.newContext({ viewport: { width: 1280, height: 1000 } })).newPage();
   const device: Device = { page, openSyncSockets: new Set(), errors: [] };
@@ -38,7 +38,6 @@ async function openDevice(): Promise<Device> {
   });
   page.on('pageerror', (error) => device.errors.push(error));
   await openStorefront(page, rig().service.url, customerId, category);
-  await syncStatus(page, 'synced');
   return device;
 }
 

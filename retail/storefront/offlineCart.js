@@ -92,7 +92,9 @@ export class OfflineCart {
       });
       this.#status = 'ready';
     } catch (error) {
+      // Without the document the page can only write online.
       this.#status = 'unavailable';
+      this.#offline = false;
       this.#error = error.message;
     }
     this.#notify();

@@ -67,7 +67,7 @@ export async function artifactPath(name: string): Promise<string> {
   return join(artifacts, name);
 }
 
-/** The storefront at `url`, signed in by clicking the customer's chip, on the category's page, its live cart drawn. */
+/** The storefront at `url`, signed in by clicking the customer's chip, on the category's page, its live cart drawn and its cart document synced. */
 export async function openStorefront(page: Page, url: string, customerId: string, category: string): Promise<void> {
   await page.goto(url);
   await page.locator(`[data-testid=sign-in-choice][data-customer-id="${customerId}"]`).click();
@@ -77,6 +77,8 @@ export async function openStorefront(page: Page, url: string, customerId: string
   // The cart's total is drawn once the live cart has pushed its first value.
   await page.locator('[data-testid=cart-total]').waitFor();
   await page.locator('[data-testid=live-status][data-state=open]').waitFor();
+  // The cart document's bundle has loaded and synced: nothing of the page is still starting.
+  await page.locator('[data-testid=sync-status][data-state=synced]').waitFor();
 }
 
 /** The cart lines a page shows: sku → quantity. */
