@@ -1,14 +1,8 @@
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pino from 'pino';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { signToken, TokenVerifier } from '../gateway/auth/jwt.js';
 import { retailDomain } from '../retail/domain.js';
-import { startService, type Service } from '../service/service.js';
+import { artifactPath, cartQuantities, openStorefront, storefrontRig } from './support/storefrontBrowser.js';
 
 /*
  * The storefront in a real browser: two devices (browser contexts, so nothing is shared but
@@ -17,36 +11,12 @@ import { startService, type Service } from '../service/service.js';
  * in the other's live cart within a second of the click.
  */
 
-// Debian's chromium, which `.ci/run` installs; a downloaded browser is never used.
-const chromiumPath = '/usr/bin/chromium';
-const chromiumArgs = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const secret = 'e2e-storefront-secret-of-32-bytes-or-more';
 const customerId = 'c-2';
 const category = 'cosmetics';
 const budgetMs = 1000;
-const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url));
 
-let dataDir: string | undefined;
-let service: Service | undefined;
-let browser: Browser | undefined;
-
-beforeAll(async () => {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(`Chromium is missing at ${chromiumPath}: install Debian's package (apt-get install chromium; .ci/run does this). This test never downloads a browser.`);
-  }
-  dataDir = await mkdtemp(join(tmpdir(), 'foldline-e2e-'));
-  service = await startService({ domain: retailDomain, dataDir, host: '127.0.0.1', port: 0, shards: 4, demo: true, authSecret: secret, logger: pino({ level: 'silent' }) });
-  // The pages should meet the whole demo history folded, not a backlog that moves the cart under them.
-  await service.runtime.catchUp();
-  browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
-  await mkdir(artifacts, { recursive: true });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await service?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+const rig = storefrontRig(secret);
 
 interface Device {
   page: Page;
@@ -58,25 +28,13 @@ interface Device {
 
 /** A fresh browser context on the storefront, signed in by clicking the customer's chip, on the category's page. */
 async function openDevice(): Promise<Device> {
-  const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await rig().browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const device: Device = { page, sockets: [], errors: [] };
   page.on('websocket', (socket) => device.sockets.push(socket.url()));
   page.on('pageerror', (error) => device.errors.push(error));
-  await page.goto(service!.url);
-  await page.locator(`[data-testid=sign-in-choice][data-customer-id="${customerId}"]`).click();
-  await page.locator(`[data-testid=sign-in-choice][data-customer-id="${customerId}"][aria-pressed=true]`).waitFor();
-  await page.locator(`[data-testid=category-link][data-category="${category}"]`).click();
-  await page.locator('[data-testid=product-card]').first().waitFor();
-  // The cart's total is drawn once the live cart has pushed its first value.
-  await page.locator('[data-testid=cart-total]').waitFor();
-  await page.locator('[data-testid=live-status][data-state=open]').waitFor();
+  await openStorefront(page, rig().service.url, customerId, category);
   return device;
-}
-
-async function cartQuantities(page: Page): Promise<Map<string, number>> {
-  const lines = await page.locator('[data-testid=cart-line]').evaluateAll((elements) => elements.map((element) => [element.getAttribute('data-sku')!, Number(element.getAttribute('data-quantity'))] as const));
-  return new Map(lines);
 }
 
 const cartCount = async (page: Page): Promise<number> => Number(await page.locator('[data-testid=cart-count]').textContent());
@@ -185,8 +143,8 @@ describe('the storefront on two devices signed in as the same customer', () => {
     }
 
     // Whole pages: the new line may sit low in a long cart, below what one viewport shows.
-    await a.page.screenshot({ path: join(artifacts, 'storefront-a.png'), fullPage: true });
-    await b.page.screenshot({ path: join(artifacts, 'storefront-b.png'), fullPage: true });
+    await a.page.screenshot({ path: await artifactPath('storefront-a.png'), fullPage: true });
+    await b.page.screenshot({ path: await artifactPath('storefront-b.png'), fullPage: true });
     expect([...a.errors, ...b.errors]).toEqual([]);
   });
 });
@@ -195,14 +153,14 @@ describe('the staff page', () => {
   it('explains a cart: the events behind it and how far behind each source is', async () => {
     const staffToken = await signToken(secret, { sub: 'ops', role: 'staff' }, 3600);
     const added = { specversion: '1.0', id: 'e2e-staff-1', source: '/e2e', type: 'retail.cart.item-added', time: '2026-11-26T10:00:00.000Z', subject: 'c-77', data: { customerId: 'c-77', sku: 'sku-1', quantity: 2 } };
-    const response = await fetch(`${service!.url}/v1/events?await=cart/c-77`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json', authorization: `Bearer ${staffToken}` }, body: JSON.stringify(added) });
+    const response = await fetch(`${rig().service.url}/v1/events?await=cart/c-77`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json', authorization: `Bearer ${staffToken}` }, body: JSON.stringify(added) });
     expect(response.status).toBe(200);
 
-    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await rig().browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     const errors: Error[] = [];
     page.on('pageerror', (error) => errors.push(error));
-    await page.goto(`${service!.url}/#/staff/cart/c-77`);
+    await page.goto(`${rig().service.url}/#/staff/cart/c-77`);
     // Signed out, the server refuses: the page says so.
     await page.locator('[data-testid=explain-error]').waitFor();
     await page.locator('[data-testid=explain-token]').fill(staffToken);
@@ -213,7 +171,7 @@ describe('the staff page', () => {
     expect(await customer.locator('[data-testid=explain-lag]').textContent()).toBe('caught up');
     expect(await customer.locator('[data-testid=explain-event]').first().getAttribute('data-event-id')).toBe('e2e-staff-1');
     await page.locator('[data-testid=explain-entity][data-entity=product][data-key=sku-1]').waitFor();
-    await page.screenshot({ path: join(artifacts, 'storefront-staff.png'), fullPage: true });
+    await page.screenshot({ path: await artifactPath('storefront-staff.png'), fullPage: true });
     expect(errors).toEqual([]);
     await context.close();
   });

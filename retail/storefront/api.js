@@ -40,6 +40,8 @@ export function createApi(token) {
     explain: (view, key) => request('GET', `/v1/views/${segment(view)}/${segment(key)}/explain`, { token }),
     /** `{receipts: [{id, stream, shard, seq, duplicate}], token}` */
     append: (events) => request('POST', '/v1/events', { token, body: events, contentType: 'application/cloudevents-batch+json' }),
+    /** `{url}`: the automerge URL of the customer's cart document (docs/offline.md) */
+    cartDocument: (customerId) => request('GET', `/v1/carts/${segment(customerId)}/document`, { token }),
   };
 }
 

@@ -5,7 +5,8 @@ import { CartPanel } from './cart.js';
 import { CatalogPage, CategoryNav } from './catalog.js';
 import { Header } from './header.js';
 import { useLiveView, useLoaded, useRoute } from './hooks.js';
-import { LiveConnection, liveUrl } from './live.js';
+import { LiveConnection, socketUrl } from './live.js';
+import { OfflinePanel, useOfflineCart } from './offline.js';
 import { Leaderboard, RecentlyViewed } from './panels.js';
 import { ProductPage } from './product.js';
 import { ShopContext } from './shop.js';
@@ -56,17 +57,20 @@ function useLive(token) {
   const [live, setLive] = useState(null);
   const [status, setStatus] = useState({ state: 'connecting' });
   useEffect(() => {
-    const connection = new LiveConnection(liveUrl(token), setStatus);
+    const connection = new LiveConnection(socketUrl('/v1/live', token), setStatus);
     setLive(connection);
     return () => connection.close();
   }, [token]);
   return { live, status };
 }
 
-function Shop({ customerId, api, live, liveStatus, account, categories, stores, route }) {
+function Shop({ customerId, token, api, live, liveStatus, account, categories, stores, route }) {
   const cart = useLiveView(live, 'cart', customerId);
-  const writes = useCartWrites(api, customerId, cart?.token);
-  const shop = { customerId, api, live, cart, writes };
+  const offlineCart = useOfflineCart(api, customerId, token);
+  const onlineWrites = useCartWrites(api, customerId, cart?.token);
+  // One path per edit: the cart document while offline (it syncs later), the ledger over HTTP otherwise.
+  const writes = offlineCart.offline ? offlineCart.writes : onlineWrites;
+  const shop = { customerId, api, live, cart, writes, offlineCart };
   const category = route.page === 'category' ? route.param : categories[0];
   return html`
     <${ShopContext.Provider} value=${shop}>
@@ -83,6 +87,7 @@ function Shop({ customerId, api, live, liveStatus, account, categories, stores, 
       <div class="layout">
         <main>${route.page === 'product' ? html`<${ProductPage} sku=${route.param} />` : html`<${CatalogPage} category=${category} />`}</main>
         <aside class="sidebar">
+          <${OfflinePanel} />
           <${CartPanel} />
           <${RecentlyViewed} />
           <${Leaderboard} stores=${stores} />
@@ -104,7 +109,7 @@ function App() {
   if (!lists?.data) return html`<${Pending} state=${lists} what="the store" />`;
   const [categories, stores] = lists.data;
   // Keyed by customer: pending writes and live panels never leak from one customer to the next.
-  return html`<${Shop} key=${customerId ?? ''} customerId=${customerId} api=${api} live=${live} liveStatus=${status} account=${account} categories=${categories} stores=${stores} route=${route} />`;
+  return html`<${Shop} key=${customerId ?? ''} customerId=${customerId} token=${token} api=${api} live=${live} liveStatus=${status} account=${account} categories=${categories} stores=${stores} route=${route} />`;
 }
 
 render(html`<${App} />`, document.getElementById('app'));

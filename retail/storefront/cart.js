@@ -4,17 +4,19 @@ import { productHref } from './hooks.js';
 import { ShopContext } from './shop.js';
 import { formatPrice, html, Pending } from './ui.js';
 
+const lineStates = { pending: 'Saving…', confirmed: 'Saved ✓', waiting: 'Not synced yet' };
+
 function CartLine({ line, state }) {
   return html`
     <li class="cart-line" data-testid="cart-line" data-sku=${line.sku} data-quantity=${line.quantity} data-state=${state}>
       <a class="line-name" href=${productHref(line.sku)}>${line.name ?? line.sku}</a>
       <div class="stepper">
-        <${CartButton} kind="remove" sku=${line.sku} compact />
+        <${CartButton} kind="remove" sku=${line.sku} name=${line.name} compact />
         <span class="quantity">${line.quantity}</span>
-        <${CartButton} kind="add" sku=${line.sku} compact />
+        <${CartButton} kind="add" sku=${line.sku} name=${line.name} compact />
       </div>
       <span class="line-total">${formatPrice(line.lineTotal)}</span>
-      <span class="line-state" data-testid="cart-line-state">${state === 'pending' ? 'Saving…' : state === 'confirmed' ? 'Saved ✓' : ''}</span>
+      <span class="line-state" data-testid="cart-line-state">${lineStates[state] ?? ''}</span>
     </li>
   `;
 }
@@ -39,10 +41,10 @@ export function CartPanel() {
             <ul class="cart-lines">
               ${value.lines.map((line) => html`<${CartLine} key=${line.sku} line=${line} state=${writes.stateOf(line.sku).state} />`)}
               ${ghosts.map(
-                ({ sku, name }) => html`
-                  <li key=${sku} class="cart-line ghost" data-testid="cart-line-pending" data-sku=${sku} data-state="pending">
+                ({ sku, name, state = 'pending' }) => html`
+                  <li key=${sku} class="cart-line ghost" data-testid="cart-line-pending" data-sku=${sku} data-state=${state}>
                     <span class="line-name">${name ?? sku}</span>
-                    <span class="line-state">Adding…</span>
+                    <span class="line-state">${state === 'waiting' ? 'Added offline, not synced yet' : 'Adding…'}</span>
                   </li>
                 `,
               )}

@@ -3,13 +3,13 @@ import { ShopContext } from './shop.js';
 import { html } from './ui.js';
 
 const labels = {
-  add: { idle: 'Add to cart', pending: 'Adding…', confirmed: 'Added ✓', failed: 'Failed — retry' },
-  remove: { idle: 'Remove one', pending: 'Removing…', confirmed: 'Removed ✓', failed: 'Failed — retry' },
+  add: { idle: 'Add to cart', pending: 'Adding…', confirmed: 'Added ✓', failed: 'Failed — retry', waiting: 'Added offline' },
+  remove: { idle: 'Remove one', pending: 'Removing…', confirmed: 'Removed ✓', failed: 'Failed — retry', waiting: 'Removed offline' },
 };
 
 /**
  * Add or remove one unit of `sku` (`name` labels the cart's placeholder line while it is pending). `data-state` carries the write's state (idle, pending,
- * confirmed, failed) for tests; the compact form is the cart line's +/− stepper.
+ * confirmed, failed; waiting: made offline, not synced yet) for tests; the compact form is the cart line's +/− stepper.
  */
 export function CartButton({ kind, sku, name, compact = false, disabled = false }) {
   const shop = useContext(ShopContext);
@@ -27,7 +27,7 @@ export function CartButton({ kind, sku, name, compact = false, disabled = false 
       data-testid=${testId}
       data-state=${state}
       data-sku=${sku}
-      disabled=${!signedIn || disabled}
+      disabled=${!signedIn || disabled || shop.writes.unavailable}
       title=${signedIn ? (error ?? '') : 'Choose a demo customer to shop'}
       aria-label=${compact ? `${kind === 'add' ? 'Add' : 'Remove'} one` : undefined}
       onClick=${onClick}

@@ -6,14 +6,15 @@
  * value than the page already showed.
  *
  * Auth: browsers cannot set headers on a WebSocket, so the bearer token travels as the
- * `?access_token=` query parameter of the upgrade request.
+ * `?access_token=` query parameter of the upgrade request (socketUrl).
  */
 
 const firstRetryMs = 250;
 const maxRetryMs = 10_000;
 
-export function liveUrl(token) {
-  const url = new URL('/v1/live', location.href);
+/** The page's WebSocket URL for `path` (`/v1/live`, `/v1/sync`), with the token when there is one. */
+export function socketUrl(path, token) {
+  const url = new URL(path, location.href);
   url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
   if (token) url.searchParams.set('access_token', token);
   return url.href;

@@ -1,9 +1,10 @@
 import { createContext } from 'preact';
 
 /**
- * What every panel of one shopping session shares: `{customerId, api, live, cart, writes}`.
- * customerId is null while nobody is signed in; cart is the live `{token, value}` of the
- * customer's cart view.
+ * What every panel of one shopping session shares: `{customerId, api, live, cart, writes,
+ * offlineCart}`. customerId is null while nobody is signed in; cart is the live
+ * `{token, value}` of the customer's cart view; writes are the cart writes of the current
+ * mode (useCartWrites online, offlineCart's document edits offline).
  */
 export const ShopContext = createContext(null);
 
