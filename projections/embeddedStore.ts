@@ -120,9 +120,10 @@ export class EmbeddedStore implements StateStore, BlobStore {
   }
 
   async deleteBlobs(prefix: readonly string[]): Promise<void> {
-    await this.env.transaction(() => {
-      for (const key of this.blobDb.getKeys(prefixRange(prefix))) this.blobDb.remove(key);
-    });
+    // Read first, then removed among the other writes lmdb-js batches: a transaction callback
+    // of its own per call queued every caller behind one commit each, even with nothing to remove.
+    const keys = [...this.blobDb.getKeys(prefixRange(prefix))];
+    await Promise.all(keys.map((key) => this.blobDb.remove(key)));
   }
 
   async close(): Promise<void> {
