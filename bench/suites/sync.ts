@@ -54,7 +54,10 @@ async function measureScale(server: ServerProcess, carts: number, run: number, m
   const loadStart = performance.now();
   await Promise.all(devices.map((device) => device.load()));
   const loadedPerSecond = carts / ((performance.now() - loadStart) / 1000);
+  process.stderr.write(`sync: ${carts} documents loaded in ${((performance.now() - loadStart) / 1000).toFixed(1)} s\n`);
+  const editStart = performance.now();
   await inBatches(devices, 200, (device) => device.roundTrip('sku-1'));
+  process.stderr.write(`sync: ${carts} first edits synced in ${((performance.now() - editStart) / 1000).toFixed(1)} s\n`);
   await sleep(2000);
   const rssAfter = residentBytes(pid)!;
   let roundTrip: LatencySummary | undefined;
