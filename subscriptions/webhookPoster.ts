@@ -22,17 +22,32 @@ export class WebhookPoster {
     this.path = parsed.pathname + parsed.search;
   }
 
-  async post(body: string, headers: Record<string, string>): Promise<DeliveryFailure | undefined> {
-    try {
-      const response = await this.pool.request({ path: this.path, method: 'POST', headers, body, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
-      // The answer's body is not read, only drained, so that the connection is kept.
-      await response.body.dump();
-      return response.statusCode >= 200 && response.statusCode < 300 ? undefined : `HTTP ${response.statusCode}`;
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return `no answer within ${this.timeoutMs} ms`;
-      return (error as Error).message || String(code);
-    }
+  post(body: string, headers: Record<string, string>): Promise<DeliveryFailure | undefined> {
+    return new Promise((resolve) => {
+      let status = 0;
+      // A dispatch handler rather than `request`: no response stream is made for a body that is only drained.
+      this.pool.dispatch(
+        { path: this.path, method: 'POST', headers, body, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs },
+        {
+          onConnect() {},
+          onHeaders(statusCode) {
+            status = statusCode;
+            return true;
+          },
+          onData() {
+            return true;
+          },
+          onComplete() {
+            resolve(status >= 200 && status < 300 ? undefined : `HTTP ${status}`);
+          },
+          onError: (error: Error) => {
+            const code = (error as { code?: string }).code;
+            if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') resolve(`no answer within ${this.timeoutMs} ms`);
+            else resolve(error.message || String(code));
+          },
+        },
+      );
+    });
   }
 
   async close(): Promise<void> {
