@@ -16,8 +16,16 @@ export interface RebuildWorkerData {
   slot: number;
 }
 
+/** Asks a worker that has folded for a projection's next entities in key order (archive/sortedHandout.ts). */
+export interface HandoutRequest {
+  name: string;
+  entities: number;
+}
+
 export type FromRebuildWorker =
   | { type: 'bad'; bad: BadPart }
-  /** The worker's entity states, per projection: `[key, state][]` in the state encoding. */
-  | { type: 'states'; namespaces: Array<[name: string, entries: Uint8Array]> }
+  /** Folding is done: entities held per projection. The worker then answers handout requests, in order. */
+  | { type: 'folded'; counts: Array<[name: string, entities: number]> }
+  /** A handout's `[key, state][]` in the state encoding. */
+  | { type: 'entities'; entries: Uint8Array }
   | { type: 'failed'; code?: string; message: string };

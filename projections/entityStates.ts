@@ -70,6 +70,19 @@ export class EntityStates {
     return this.states(projection.name).keys();
   }
 
+  /** How many entities of a projection are held. */
+  count(projection: ProjectionDefinition): number {
+    return this.states(projection.name).size;
+  }
+
+  /** The state of an entity, no longer held here (so that its memory goes once handed on). */
+  take<S>(projection: ProjectionDefinition<S>, key: string): S | undefined {
+    const states = this.states(projection.name);
+    const state = states.get(key) as S | undefined;
+    states.delete(key);
+    return state;
+  }
+
   private route(stream: string): StreamRoute {
     const route: StreamRoute = { byType: new Map(), shards: [] };
     this.streams.set(stream, route);
