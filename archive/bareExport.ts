@@ -35,6 +35,8 @@ export interface BareFoldOptions {
   /** The shard numbers this fold owns: events of the others are left to other workers. */
   owned: readonly number[];
   skipBad: boolean;
+  /** Hold a state as its encoding once this many records were folded without it (projections/entityStates.ts). */
+  encodeIdleAfter?: number;
   onFolded?: (records: number) => void;
   onBad?: (bad: BadPart) => void;
 }
@@ -48,7 +50,7 @@ const chunk = 4096;
  * and only a line where it cannot be (an escape in it, another spacing) is parsed to learn it.
  */
 export async function foldBareExport(options: BareFoldOptions): Promise<EntityStates> {
-  const states = new EntityStates(options.projections);
+  const states = new EntityStates(options.projections, { encodeIdleAfter: options.encodeIdleAfter });
   const owned = new Set(options.owned);
   const seen = new Set<string>();
   const seqs = new Map<string, number>();

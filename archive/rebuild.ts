@@ -10,6 +10,7 @@ import { archiveEnd, recordCount, type Manifest, type SegmentEntry } from './man
 import type { FromRebuildWorker, HandoutRequest, RebuildWorkerData } from './rebuildProtocol.js';
 import type { BadPart } from './segmentFold.js';
 import { SortedHandout } from './sortedHandout.js';
+import { boundWorkerHeaps } from './workerHeaps.js';
 import { openStorage, type StorageRef } from './storageRef.js';
 
 export interface RebuildOptions {
@@ -31,6 +32,12 @@ export interface RebuildOptions {
   /** Shards per stream a bare export is hashed into (an archive keeps its own layout). Default 4. */
   bareShards?: number;
   skipBad?: boolean;
+  /**
+   * A worker holds an entity's state as its encoding once it has folded this many records
+   * without it, and decodes it when it comes back: memory for the recent states and the
+   * encodings of the rest. Default 65,536 (tests: a few, to encode and decode often).
+   */
+  encodeIdleAfter?: number;
   /** Entities a part hands over at once after folding. Default 4,096 (tests: a few, to cross many). */
   handoutEntities?: number;
   /** Told now and then with the records folded so far and in all (0: not known, a bare export). */
@@ -83,6 +90,7 @@ export async function rebuildFromArchive(options: RebuildOptions): Promise<Rebui
     bad.push(part);
   };
   const handoutEntities = options.handoutEntities ?? 4_096;
+  const encodeIdleAfter = options.encodeIdleAfter ?? 65_536;
   let folded = 0;
   const end = manifest ? archiveEnd(manifest) : frontier();
   let entities: number;
@@ -94,6 +102,7 @@ export async function rebuildFromArchive(options: RebuildOptions): Promise<Rebui
         projections: options.projections,
         route: options.route,
         skipBad: options.skipBad ?? false,
+        encodeIdleAfter,
         onFolded: (records) => {
           folded += records;
           options.onProgress?.(folded, total);
@@ -108,9 +117,10 @@ export async function rebuildFromArchive(options: RebuildOptions): Promise<Rebui
     const counts = new Int32Array(new SharedArrayBuffer(4 * tasks.length));
     const count = (): number => counts.reduce((a, b) => a + b, 0);
     const report = setInterval(() => options.onProgress?.(count(), total), progressMs);
+    boundWorkerHeaps();
     const workers = tasks.map(
       (task, slot) =>
-        new RebuildWorker({ topology: options.topology, projections: options.projections.map((d) => d.name), storage: options.storage, task, skipBad: options.skipBad ?? false, folded: counts.buffer as SharedArrayBuffer, slot }, onBad),
+        new RebuildWorker({ topology: options.topology, projections: options.projections.map((d) => d.name), storage: options.storage, task, skipBad: options.skipBad ?? false, encodeIdleAfter, folded: counts.buffer as SharedArrayBuffer, slot }, onBad),
     );
     try {
       await Promise.all(workers.map((worker) => worker.folded));

@@ -11,6 +11,7 @@ export interface RebuildWorkerData {
   storage: StorageRef;
   task: FoldTask;
   skipBad: boolean;
+  encodeIdleAfter: number;
   /** Int32 per worker: records folded so far, read by the coordinator for progress. */
   folded: SharedArrayBuffer;
   slot: number;

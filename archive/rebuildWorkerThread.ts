@@ -27,6 +27,7 @@ try {
     projections,
     route: topology.route,
     skipBad: data.skipBad,
+    encodeIdleAfter: data.encodeIdleAfter,
     onFolded: (records) => void Atomics.add(folded, data.slot, records),
     onBad: (bad) => post({ type: 'bad', bad }),
   });
