@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { FoldlineError } from '../base/errors.js';
-import { compareSeq, decodeState, frontier, parsePositionKey, positionKey, type Frontier } from '../crdt/index.js';
+import { compareSeq, decodeState, EncodedValue, frontier, parsePositionKey, positionKey, type Frontier } from '../crdt/index.js';
 import type { StreamRouter } from '../ledger/types.js';
 import type { ProjectionDefinition, StateStore } from '../projections/types.js';
 import { readManifest } from './archiver.js';
@@ -9,7 +9,7 @@ import { foldTask, type FoldTask } from './foldTask.js';
 import { archiveEnd, recordCount, type Manifest, type SegmentEntry } from './manifest.js';
 import type { FromRebuildWorker, HandoutRequest, RebuildWorkerData } from './rebuildProtocol.js';
 import type { BadPart } from './segmentFold.js';
-import { SortedHandout } from './sortedHandout.js';
+import { SortedHandout, type Handout } from './sortedHandout.js';
 import { boundWorkerHeaps } from './workerHeaps.js';
 import { openStorage, type StorageRef } from './storageRef.js';
 
@@ -141,15 +141,14 @@ interface FoldedPart {
   /** Entities held per projection. */
   readonly counts: ReadonlyMap<string, number>;
   /** The projection's next entities in key order; fewer than asked at its end. */
-  next(request: HandoutRequest): Promise<Array<[key: string, state: unknown]>>;
+  next(request: HandoutRequest): Promise<Handout>;
 }
-
 
 /** Reads one part's entities of a projection in key order, asking for the next chunk as soon as it has one. */
 class PartRun {
-  private entries: Array<[string, unknown]> = [];
+  private handout: Handout = { keys: [], encodings: new Uint8Array(0), ends: new Uint32Array(0) };
   private at = 0;
-  private asked: Promise<Array<[string, unknown]>> | undefined;
+  private asked: Promise<Handout> | undefined;
 
   constructor(
     private readonly part: FoldedPart,
@@ -159,13 +158,19 @@ class PartRun {
     this.ask();
   }
 
-  /** The entity at the run's head, or undefined at its end: call `fill` first when `empty`. */
-  get head(): [string, unknown] | undefined {
-    return this.entries[this.at];
+  /** The key at the run's head, or undefined at its end: call `fill` first when `empty`. */
+  get key(): string | undefined {
+    return this.handout.keys[this.at];
+  }
+
+  /** The encoding of the state at the run's head. */
+  get encoding(): Uint8Array {
+    const { encodings, ends } = this.handout;
+    return encodings.subarray(this.at === 0 ? 0 : ends[this.at - 1], ends[this.at]);
   }
 
   get empty(): boolean {
-    return this.at >= this.entries.length && this.asked !== undefined;
+    return this.at >= this.handout.keys.length && this.asked !== undefined;
   }
 
   advance(): void {
@@ -173,10 +178,9 @@ class PartRun {
   }
 
   async fill(): Promise<void> {
-    const chunk = await this.asked!;
-    this.entries = chunk;
+    this.handout = await this.asked!;
     this.at = 0;
-    if (chunk.length === this.chunk) this.ask();
+    if (this.handout.keys.length === this.chunk) this.ask();
     else this.asked = undefined;
   }
 
@@ -194,7 +198,8 @@ class PartRun {
  * and a runtime that started from it would skip, by the entity frontiers, what is stored.
  * The parts hand their states over in key order, a chunk at a time, merged as they come
  * (CRDT merge where two parts folded one entity): this thread holds a chunk per part, and
- * the store gets its keys in order, which keeps its writes local.
+ * the store gets its keys in order, which keeps its writes local. A state only one part
+ * holds goes to the store as the encoding the part sent, never decoded here.
  */
 async function storeStates(store: StateStore, consumer: string, projections: readonly ProjectionDefinition[], parts: readonly FoldedPart[], end: Frontier, chunk: number): Promise<number> {
   let batch: Array<{ namespace: string; key: string; record: { state: unknown; frontier: Frontier } }> = [];
@@ -211,16 +216,20 @@ async function storeStates(store: StateStore, consumer: string, projections: rea
     const runs = parts.filter((part) => (part.counts.get(definition.name) ?? 0) > 0).map((part) => new PartRun(part, definition.name, chunk));
     for (;;) {
       let least: string | undefined;
+      let holders = 0;
       for (const run of runs) {
         if (run.empty) await run.fill();
-        const key = run.head?.[0];
-        if (key !== undefined && (least === undefined || key < least)) least = key;
+        const key = run.key;
+        if (key === undefined || (least !== undefined && key > least)) continue;
+        holders = key === least ? holders + 1 : 1;
+        least = key;
       }
       if (least === undefined) break;
       let state: unknown;
       for (const run of runs) {
-        if (run.head?.[0] !== least) continue;
-        state = state === undefined ? run.head[1] : definition.merge(state, run.head[1]);
+        if (run.key !== least) continue;
+        if (holders === 1) state = new EncodedValue(run.encoding);
+        else state = state === undefined ? decodeState(run.encoding) : definition.merge(state, decodeState(run.encoding));
         run.advance();
       }
       batch.push({ namespace: definition.name, key: least, record: { state, frontier: entityFrontier } });
@@ -272,7 +281,7 @@ class RebuildWorker implements FoldedPart {
   counts: ReadonlyMap<string, number> = new Map();
   private readonly worker: Worker;
   /** Handout requests sent, answered in order. */
-  private readonly waiting: Array<{ resolve: (entries: Array<[string, unknown]>) => void; reject: (error: Error) => void }> = [];
+  private readonly waiting: Array<{ resolve: (handout: Handout) => void; reject: (error: Error) => void }> = [];
   private failure: Error | undefined;
 
   constructor(data: RebuildWorkerData, onBad: (part: BadPart) => void) {
@@ -289,8 +298,8 @@ class RebuildWorker implements FoldedPart {
             return onBad(message.bad);
           case 'folded':
             return resolve((this.counts = new Map(message.counts)));
-          case 'entities':
-            return this.waiting.shift()?.resolve(decodeState(message.entries));
+          case 'handout':
+            return this.waiting.shift()?.resolve(message.handout);
           case 'failed':
             fail(new FoldlineError(message.code ?? 'rebuild_failed', message.message));
             return void this.worker.terminate();
@@ -303,7 +312,7 @@ class RebuildWorker implements FoldedPart {
     this.folded.catch(() => undefined);
   }
 
-  next(request: HandoutRequest): Promise<Array<[string, unknown]>> {
+  next(request: HandoutRequest): Promise<Handout> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject });

@@ -1,4 +1,5 @@
 import type { FoldTask } from './foldTask.js';
+import type { Handout } from './sortedHandout.js';
 import type { BadPart } from './segmentFold.js';
 import type { StorageRef } from './storageRef.js';
 
@@ -27,6 +28,5 @@ export type FromRebuildWorker =
   | { type: 'bad'; bad: BadPart }
   /** Folding is done: entities held per projection. The worker then answers handout requests, in order. */
   | { type: 'folded'; counts: Array<[name: string, entities: number]> }
-  /** A handout's `[key, state][]` in the state encoding. */
-  | { type: 'entities'; entries: Uint8Array }
+  | { type: 'handout'; handout: Handout }
   | { type: 'failed'; code?: string; message: string };

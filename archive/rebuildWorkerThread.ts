@@ -1,6 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FoldlineError } from '../base/errors.js';
-import { encodeState } from '../crdt/index.js';
 import type { FoldTopology } from '../projections/foldWorkerProtocol.js';
 import type { HandoutRequest, FromRebuildWorker, RebuildWorkerData } from './rebuildProtocol.js';
 import { foldTask } from './foldTask.js';
@@ -34,9 +33,10 @@ try {
   const handout = new SortedHandout(states, projections);
   port.on('message', ({ name, entities: count }: HandoutRequest) => {
     try {
-      const entries = encodeState(handout.next(name, count));
+      const next = handout.next(name, count);
+      const { encodings } = next;
       // A buffer of its own moves to the coordinator; a small one from Node's shared pool is copied.
-      post({ type: 'entities', entries }, entries.byteLength === entries.buffer.byteLength ? [entries.buffer as ArrayBuffer] : []);
+      post({ type: 'handout', handout: next }, encodings.byteLength === encodings.buffer.byteLength ? [encodings.buffer as ArrayBuffer] : []);
     } catch (error) {
       failed(error);
     }

@@ -141,12 +141,12 @@ export class EntityStates {
     return this.states(projection.name).size;
   }
 
-  /** The state of an entity, no longer held here (so that its memory goes once handed on). */
-  take<S>(projection: ProjectionDefinition<S>, key: string): S | undefined {
+  /** The encoding of an entity's state (crdt/encoding.ts), no longer held here. */
+  takeEncoding(projection: ProjectionDefinition, key: string): Buffer {
     const states = this.states(projection.name);
-    const state = live(states.get(key)) as S | undefined;
+    const held = states.get(key);
     states.delete(key);
-    return state;
+    return held instanceof Idle ? Buffer.from(held.encoded, 'latin1') : encodeState(held);
   }
 
   private route(stream: string): StreamRoute {
