@@ -4,11 +4,12 @@ import { shardOf } from '../ledger/shards.js';
 import type { CloudEvent, StreamRouter } from '../ledger/types.js';
 import { EntityStates } from '../projections/entityStates.js';
 import type { ProjectionDefinition } from '../projections/types.js';
-import { gunzipText } from './ndjsonSegment.js';
 import { dataOf, parquetRows } from './parquetSegment.js';
 import type { BadPart } from './segmentFold.js';
 import type { ArchiveStorage } from './storage.js';
 import { parseArchiveJson } from './archiveJson.js';
+import { SeenEvents } from './seenEvents.js';
+import { forEachLine } from './textLines.js';
 
 /*
  * A bare export: NDJSON files (gzip'd or not) or Parquet files of plain CloudEvents, as a warehouse or
@@ -35,6 +36,8 @@ export interface BareFoldOptions {
   /** The shard numbers this fold owns: events of the others are left to other workers. */
   owned: readonly number[];
   skipBad: boolean;
+  /** Hold a state as its encoding once this many records were folded without it (projections/entityStates.ts). */
+  encodeIdleAfter?: number;
   onFolded?: (records: number) => void;
   onBad?: (bad: BadPart) => void;
 }
@@ -48,15 +51,15 @@ const chunk = 4096;
  * and only a line where it cannot be (an escape in it, another spacing) is parsed to learn it.
  */
 export async function foldBareExport(options: BareFoldOptions): Promise<EntityStates> {
-  const states = new EntityStates(options.projections);
+  const states = new EntityStates(options.projections, { encodeIdleAfter: options.encodeIdleAfter });
   const owned = new Set(options.owned);
-  const seen = new Set<string>();
+  const seen = new SeenEvents();
   const seqs = new Map<string, number>();
   let folded = 0;
   const fold = (event: CloudEvent): void => {
     const shard = shardOf(event.subject, options.shards);
     if (!owned.has(shard)) return;
-    if (seen.size === seen.add(`${event.source}\u0000${event.id}`).size) return;
+    if (!seen.add(event.source, event.id)) return;
     const stream = options.route(event);
     const position = positionKey(stream, shard);
     const seq = (seqs.get(position) ?? 0) + 1;
@@ -98,25 +101,17 @@ export async function foldBareExport(options: BareFoldOptions): Promise<EntitySt
       });
       continue;
     }
-    let text = '';
-    const content = bytes;
-    await orSkip(file, () => (text = file.endsWith('.gz') ? gunzipText(content, where) : Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('utf8')));
-    let line = 0;
-    for (let at = 0; at < text.length; ) {
-      const end = text.indexOf('\n', at);
-      const stop = end < 0 ? text.length : end;
-      line++;
-      const start = at;
-      at = stop + 1;
-      if (stop === start) continue;
-      const subject = subjectOf(text, start, stop);
-      if (subject !== undefined && !owned.has(shardOf(subject, options.shards))) continue;
-      try {
-        fold(parseEvent(text.slice(start, stop), `${where}: line ${line}`));
-      } catch (error) {
-        skip(file, error);
-      }
-    }
+    await orSkip(file, () =>
+      forEachLine(bytes!, file.endsWith('.gz'), where, (text, start, stop, line) => {
+        const subject = subjectOf(text, start, stop);
+        if (subject !== undefined && !owned.has(shardOf(subject, options.shards))) return;
+        try {
+          fold(parseEvent(text.slice(start, stop), `${where}: line ${line}`));
+        } catch (error) {
+          skip(file, error);
+        }
+      }),
+    );
   }
   options.onFolded?.(folded % chunk);
   return states;

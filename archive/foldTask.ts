@@ -14,6 +14,8 @@ export interface FoldTaskContext {
   projections: readonly ProjectionDefinition[];
   route: StreamRouter;
   skipBad: boolean;
+  /** Hold a state as its encoding once this many records were folded without it (projections/entityStates.ts). */
+  encodeIdleAfter?: number;
   onFolded?: (records: number) => void;
   onBad?: (bad: BadPart) => void;
 }

@@ -1,14 +1,16 @@
 import { Worker } from 'node:worker_threads';
 import { FoldlineError } from '../base/errors.js';
-import { compareSeq, decodeState, frontier, parsePositionKey, positionKey, type Frontier } from '../crdt/index.js';
+import { compareSeq, decodeState, EncodedValue, frontier, parsePositionKey, positionKey, type Frontier } from '../crdt/index.js';
 import type { StreamRouter } from '../ledger/types.js';
 import type { ProjectionDefinition, StateStore } from '../projections/types.js';
 import { readManifest } from './archiver.js';
 import { bareExportFiles } from './bareExport.js';
 import { foldTask, type FoldTask } from './foldTask.js';
 import { archiveEnd, recordCount, type Manifest, type SegmentEntry } from './manifest.js';
-import type { FromRebuildWorker, RebuildWorkerData } from './rebuildProtocol.js';
+import type { FromRebuildWorker, HandoutRequest, RebuildWorkerData } from './rebuildProtocol.js';
 import type { BadPart } from './segmentFold.js';
+import { SortedHandout, type Handout } from './sortedHandout.js';
+import { boundWorkerHeaps } from './workerHeaps.js';
 import { openStorage, type StorageRef } from './storageRef.js';
 
 export interface RebuildOptions {
@@ -30,6 +32,14 @@ export interface RebuildOptions {
   /** Shards per stream a bare export is hashed into (an archive keeps its own layout). Default 4. */
   bareShards?: number;
   skipBad?: boolean;
+  /**
+   * A worker holds an entity's state as its encoding once it has folded this many records
+   * without it, and decodes it when it comes back: memory for the recent states and the
+   * encodings of the rest. Default 65,536 (tests: a few, to encode and decode often).
+   */
+  encodeIdleAfter?: number;
+  /** Entities a part hands over at once after folding. Default 4,096 (tests: a few, to cross many). */
+  handoutEntities?: number;
   /** Told now and then with the records folded so far and in all (0: not known, a bare export). */
   onProgress?: (folded: number, total: number) => void;
 }
@@ -79,55 +89,106 @@ export async function rebuildFromArchive(options: RebuildOptions): Promise<Rebui
     reported.add(id);
     bad.push(part);
   };
-  const merged = new Map<ProjectionDefinition, Map<string, unknown>>(options.projections.map((definition) => [definition, new Map()]));
-  const mergeIn = (definition: ProjectionDefinition, key: string, state: unknown): void => {
-    const states = merged.get(definition)!;
-    const current = states.get(key);
-    states.set(key, current === undefined ? state : definition.merge(current, state));
-  };
-
+  const handoutEntities = options.handoutEntities ?? 4_096;
+  const encodeIdleAfter = options.encodeIdleAfter ?? 65_536;
   let folded = 0;
+  const end = manifest ? archiveEnd(manifest) : frontier();
+  let entities: number;
   if (options.threads === false) {
+    const parts: FoldedPart[] = [];
     for (const task of tasks) {
       const states = await foldTask(task, {
         storage,
         projections: options.projections,
         route: options.route,
         skipBad: options.skipBad ?? false,
+        encodeIdleAfter,
         onFolded: (records) => {
           folded += records;
           options.onProgress?.(folded, total);
         },
         onBad,
       });
-      for (const definition of options.projections) for (const key of states.keys(definition)) mergeIn(definition, key, states.get(definition, key));
+      const handout = new SortedHandout(states, options.projections);
+      parts.push({ counts: new Map(handout.counts()), next: async ({ name, entities }) => handout.next(name, entities) });
     }
+    entities = await storeStates(options.store, options.consumer, options.projections, parts, end, handoutEntities);
   } else {
     const counts = new Int32Array(new SharedArrayBuffer(4 * tasks.length));
     const count = (): number => counts.reduce((a, b) => a + b, 0);
     const report = setInterval(() => options.onProgress?.(count(), total), progressMs);
+    boundWorkerHeaps();
+    const workers = tasks.map(
+      (task, slot) =>
+        new RebuildWorker({ topology: options.topology, projections: options.projections.map((d) => d.name), storage: options.storage, task, skipBad: options.skipBad ?? false, encodeIdleAfter, folded: counts.buffer as SharedArrayBuffer, slot }, onBad),
+    );
     try {
-      const results = await Promise.all(
-        tasks.map((task, slot) =>
-          runWorker({ topology: options.topology, projections: options.projections.map((d) => d.name), storage: options.storage, task, skipBad: options.skipBad ?? false, folded: counts.buffer as SharedArrayBuffer, slot }, onBad),
-        ),
-      );
-      for (const namespaces of results) {
-        for (const [name, bytes] of namespaces) {
-          const definition = options.projections.find((d) => d.name === name)!;
-          for (const [key, state] of decodeState<Array<[string, unknown]>>(bytes)) mergeIn(definition, key, state);
-        }
-      }
+      await Promise.all(workers.map((worker) => worker.folded));
+      clearInterval(report);
+      folded = count();
+      options.onProgress?.(folded, total);
+      entities = await storeStates(options.store, options.consumer, options.projections, workers, end, handoutEntities);
     } finally {
       clearInterval(report);
+      await Promise.all(workers.map((worker) => worker.stop()));
     }
-    folded = count();
-    options.onProgress?.(folded, total);
+  }
+  return { records: manifest ? total : folded, entities, checkpoint: end, bare: !manifest, bad };
+}
+
+/** A part's folded states, handed out a projection at a time in key order (archive/sortedHandout.ts). */
+interface FoldedPart {
+  /** Entities held per projection. */
+  readonly counts: ReadonlyMap<string, number>;
+  /** The projection's next entities in key order; fewer than asked at its end. */
+  next(request: HandoutRequest): Promise<Handout>;
+}
+
+/** Reads one part's entities of a projection in key order, asking for the next chunk as soon as it has one. */
+class PartRun {
+  private handout: Handout = { keys: [], encodings: new Uint8Array(0), ends: new Uint32Array(0) };
+  private at = 0;
+  private asked: Promise<Handout> | undefined;
+
+  constructor(
+    private readonly part: FoldedPart,
+    private readonly name: string,
+    private readonly chunk: number,
+  ) {
+    this.ask();
   }
 
-  const end = manifest ? archiveEnd(manifest) : frontier();
-  const entities = await storeStates(options.store, options.consumer, merged, end);
-  return { records: manifest ? total : folded, entities, checkpoint: end, bare: !manifest, bad };
+  /** The key at the run's head, or undefined at its end: call `fill` first when `empty`. */
+  get key(): string | undefined {
+    return this.handout.keys[this.at];
+  }
+
+  /** The encoding of the state at the run's head. */
+  get encoding(): Uint8Array {
+    const { encodings, ends } = this.handout;
+    return encodings.subarray(this.at === 0 ? 0 : ends[this.at - 1], ends[this.at]);
+  }
+
+  get empty(): boolean {
+    return this.at >= this.handout.keys.length && this.asked !== undefined;
+  }
+
+  advance(): void {
+    this.at++;
+  }
+
+  async fill(): Promise<void> {
+    this.handout = await this.asked!;
+    this.at = 0;
+    if (this.handout.keys.length === this.chunk) this.ask();
+    else this.asked = undefined;
+  }
+
+  private ask(): void {
+    this.asked = this.part.next({ name: this.name, entities: this.chunk });
+    // Awaited by `fill`, unless the rebuild fails first.
+    this.asked.catch(() => undefined);
+  }
 }
 
 /**
@@ -135,8 +196,12 @@ export async function rebuildFromArchive(options: RebuildOptions): Promise<Rebui
  * frontier (it reflects every archived record that concerns it), in commits of moderate
  * size; the checkpoint comes with the last. Until then the store's checkpoint is empty,
  * and a runtime that started from it would skip, by the entity frontiers, what is stored.
+ * The parts hand their states over in key order, a chunk at a time, merged as they come
+ * (CRDT merge where two parts folded one entity): this thread holds a chunk per part, and
+ * the store gets its keys in order, which keeps its writes local. A state only one part
+ * holds goes to the store as the encoding the part sent, never decoded here.
  */
-async function storeStates(store: StateStore, consumer: string, merged: Map<ProjectionDefinition, Map<string, unknown>>, end: Frontier): Promise<number> {
+async function storeStates(store: StateStore, consumer: string, projections: readonly ProjectionDefinition[], parts: readonly FoldedPart[], end: Frontier, chunk: number): Promise<number> {
   let batch: Array<{ namespace: string; key: string; record: { state: unknown; frontier: Frontier } }> = [];
   let stored = 0;
   const commit = async (checkpoint: Frontier): Promise<void> => {
@@ -144,12 +209,30 @@ async function storeStates(store: StateStore, consumer: string, merged: Map<Proj
     stored += batch.length;
     batch = [];
   };
-  for (const [definition, states] of merged) {
+  for (const definition of projections) {
     const streams = new Set(definition.streams);
     const entityFrontier = frontier();
     for (const position of Object.keys(end)) if (streams.has(parsePositionKey(position).stream)) entityFrontier[position] = end[position]!;
-    for (const [key, state] of states) {
-      batch.push({ namespace: definition.name, key, record: { state, frontier: entityFrontier } });
+    const runs = parts.filter((part) => (part.counts.get(definition.name) ?? 0) > 0).map((part) => new PartRun(part, definition.name, chunk));
+    for (;;) {
+      let least: string | undefined;
+      let holders = 0;
+      for (const run of runs) {
+        if (run.empty) await run.fill();
+        const key = run.key;
+        if (key === undefined || (least !== undefined && key > least)) continue;
+        holders = key === least ? holders + 1 : 1;
+        least = key;
+      }
+      if (least === undefined) break;
+      let state: unknown;
+      for (const run of runs) {
+        if (run.key !== least) continue;
+        if (holders === 1) state = new EncodedValue(run.encoding);
+        else state = state === undefined ? decodeState(run.encoding) : definition.merge(state, decodeState(run.encoding));
+        run.advance();
+      }
+      batch.push({ namespace: definition.name, key: least, record: { state, frontier: entityFrontier } });
       if (batch.length >= commitEntities) await commit(frontier());
     }
   }
@@ -191,23 +274,53 @@ function checkWorkers(workers: number): void {
   if (!Number.isInteger(workers) || workers < 1) throw new FoldlineError('invalid_option', `workers must be a positive integer, not ${workers}`);
 }
 
-function runWorker(data: RebuildWorkerData, onBad: (part: BadPart) => void): Promise<Array<[string, Uint8Array]>> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./rebuildWorkerThread.boot.js', import.meta.url), { workerData: data });
-    let settled = false;
-    worker.on('message', (message: FromRebuildWorker) => {
-      if (message.type === 'bad') return onBad(message.bad);
-      settled = true;
-      if (message.type === 'states') resolve(message.namespaces);
-      else reject(new FoldlineError(message.code ?? 'rebuild_failed', message.message));
-      void worker.terminate();
+/** A worker thread folding one part; once folded, it hands its states out as asked. */
+class RebuildWorker implements FoldedPart {
+  /** Resolves with the entities held per projection once the part is folded. */
+  readonly folded: Promise<ReadonlyMap<string, number>>;
+  counts: ReadonlyMap<string, number> = new Map();
+  private readonly worker: Worker;
+  /** Handout requests sent, answered in order. */
+  private readonly waiting: Array<{ resolve: (handout: Handout) => void; reject: (error: Error) => void }> = [];
+  private failure: Error | undefined;
+
+  constructor(data: RebuildWorkerData, onBad: (part: BadPart) => void) {
+    this.worker = new Worker(new URL('./rebuildWorkerThread.boot.js', import.meta.url), { workerData: data });
+    this.folded = new Promise((resolve, reject) => {
+      const fail = (error: Error): void => {
+        this.failure ??= error;
+        reject(error);
+        for (const waiting of this.waiting.splice(0)) waiting.reject(error);
+      };
+      this.worker.on('message', (message: FromRebuildWorker) => {
+        switch (message.type) {
+          case 'bad':
+            return onBad(message.bad);
+          case 'folded':
+            return resolve((this.counts = new Map(message.counts)));
+          case 'handout':
+            return this.waiting.shift()?.resolve(message.handout);
+          case 'failed':
+            fail(new FoldlineError(message.code ?? 'rebuild_failed', message.message));
+            return void this.worker.terminate();
+        }
+      });
+      this.worker.on('error', (error) => fail(new FoldlineError('rebuild_failed', `a rebuild worker failed: ${error.message}`, { cause: error })));
+      this.worker.on('exit', (code) => fail(new FoldlineError('rebuild_failed', `a rebuild worker exited (code ${code}) before handing its states back`)));
     });
-    worker.on('error', (error) => {
-      settled = true;
-      reject(new FoldlineError('rebuild_failed', `a rebuild worker failed: ${error.message}`, { cause: error }));
+    // Awaited with the other workers'; one that fails after another has is not left unhandled.
+    this.folded.catch(() => undefined);
+  }
+
+  next(request: HandoutRequest): Promise<Handout> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.worker.postMessage(request);
     });
-    worker.on('exit', (code) => {
-      if (!settled) reject(new FoldlineError('rebuild_failed', `a rebuild worker exited (code ${code}) before handing its states back`));
-    });
-  });
+  }
+
+  async stop(): Promise<void> {
+    await this.worker.terminate();
+  }
 }

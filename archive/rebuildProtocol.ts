@@ -1,4 +1,5 @@
 import type { FoldTask } from './foldTask.js';
+import type { Handout } from './sortedHandout.js';
 import type { BadPart } from './segmentFold.js';
 import type { StorageRef } from './storageRef.js';
 
@@ -11,13 +12,21 @@ export interface RebuildWorkerData {
   storage: StorageRef;
   task: FoldTask;
   skipBad: boolean;
+  encodeIdleAfter: number;
   /** Int32 per worker: records folded so far, read by the coordinator for progress. */
   folded: SharedArrayBuffer;
   slot: number;
 }
 
+/** Asks a worker that has folded for a projection's next entities in key order (archive/sortedHandout.ts). */
+export interface HandoutRequest {
+  name: string;
+  entities: number;
+}
+
 export type FromRebuildWorker =
   | { type: 'bad'; bad: BadPart }
-  /** The worker's entity states, per projection: `[key, state][]` in the state encoding. */
-  | { type: 'states'; namespaces: Array<[name: string, entries: Uint8Array]> }
+  /** Folding is done: entities held per projection. The worker then answers handout requests, in order. */
+  | { type: 'folded'; counts: Array<[name: string, entities: number]> }
+  | { type: 'handout'; handout: Handout }
   | { type: 'failed'; code?: string; message: string };

@@ -1,20 +1,22 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FoldlineError } from '../base/errors.js';
-import { encodeState } from '../crdt/index.js';
 import type { FoldTopology } from '../projections/foldWorkerProtocol.js';
-import type { FromRebuildWorker, RebuildWorkerData } from './rebuildProtocol.js';
+import type { HandoutRequest, FromRebuildWorker, RebuildWorkerData } from './rebuildProtocol.js';
 import { foldTask } from './foldTask.js';
+import { SortedHandout } from './sortedHandout.js';
 import { openStorage } from './storageRef.js';
 
 /*
  * A rebuild worker thread: folds its part of an archive (whole shards, disjoint from the
- * other workers') with the topology's projections, then hands its entity states back to be
- * merged.
+ * other workers') with the topology's projections, then hands its entity states back in
+ * key order, a chunk at a time as the coordinator asks, to be merged and stored.
  */
 const data = workerData as RebuildWorkerData;
 const port = parentPort!;
-const post = (message: FromRebuildWorker): void => port.postMessage(message);
+const post = (message: FromRebuildWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
 const folded = new Int32Array(data.folded);
+const failed = (error: unknown): void =>
+  post({ type: 'failed', ...(error instanceof FoldlineError ? { code: error.code } : {}), message: error instanceof Error ? error.message : String(error) });
 
 try {
   const topology = (await import(data.topology)) as FoldTopology;
@@ -24,11 +26,22 @@ try {
     projections,
     route: topology.route,
     skipBad: data.skipBad,
+    encodeIdleAfter: data.encodeIdleAfter,
     onFolded: (records) => void Atomics.add(folded, data.slot, records),
     onBad: (bad) => post({ type: 'bad', bad }),
   });
-  const namespaces = projections.map((definition): [string, Uint8Array] => [definition.name, encodeState([...states.keys(definition)].map((key) => [key, states.get(definition, key)]))]);
-  post({ type: 'states', namespaces });
+  const handout = new SortedHandout(states, projections);
+  port.on('message', ({ name, entities: count }: HandoutRequest) => {
+    try {
+      const next = handout.next(name, count);
+      const { encodings } = next;
+      // A buffer of its own moves to the coordinator; a small one from Node's shared pool is copied.
+      post({ type: 'handout', handout: next }, encodings.byteLength === encodings.buffer.byteLength ? [encodings.buffer as ArrayBuffer] : []);
+    } catch (error) {
+      failed(error);
+    }
+  });
+  post({ type: 'folded', counts: handout.counts() });
 } catch (error) {
-  post({ type: 'failed', ...(error instanceof FoldlineError ? { code: error.code } : {}), message: error instanceof Error ? error.message : String(error) });
+  failed(error);
 }

@@ -17,6 +17,8 @@ export interface SegmentFoldOptions {
   segments: readonly SegmentEntry[];
   /** Record a bad segment and go on, rather than fail. */
   skipBad: boolean;
+  /** Hold a state as its encoding once this many records were folded without it (projections/entityStates.ts). */
+  encodeIdleAfter?: number;
   /** Told after each chunk of records folded, with how many. */
   onFolded?: (records: number) => void;
   onBad?: (bad: BadPart) => void;
@@ -28,7 +30,7 @@ export interface SegmentFoldOptions {
  * before any of it is folded.
  */
 export async function foldSegments(options: SegmentFoldOptions): Promise<EntityStates> {
-  const states = new EntityStates(options.projections);
+  const states = new EntityStates(options.projections, { encodeIdleAfter: options.encodeIdleAfter });
   for (const segment of options.segments) {
     const where = `${options.storage.location}/${segment.file}`;
     try {

@@ -20,6 +20,14 @@ export function encodeState(value: unknown): Buffer {
   return bytes;
 }
 
+/**
+ * A value already in this encoding (encodeState's output), written as it is: a state handed
+ * from one thread to a store without being decoded and encoded again.
+ */
+export class EncodedValue {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
 export function decodeState<T = unknown>(bytes: Uint8Array): T {
   const reader = new Reader(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   const value = reader.value();
@@ -46,6 +54,7 @@ function writeValue(value: unknown): void {
       return;
     case 'object':
       if (value === null) break;
+      if (value instanceof EncodedValue) return writeEncoded(value.bytes);
       return Array.isArray(value) ? writeArray(value) : writeObject(value as Record<string, unknown>);
     case 'undefined':
       break;
@@ -54,6 +63,12 @@ function writeValue(value: unknown): void {
   }
   reserve(1);
   out[pos++] = 0xc0;
+}
+
+function writeEncoded(bytes: Uint8Array): void {
+  reserve(bytes.length);
+  out.set(bytes, pos);
+  pos += bytes.length;
 }
 
 function writeNumber(n: number): void {

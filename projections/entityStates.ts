@@ -1,12 +1,50 @@
-import { positionKey } from '../crdt/index.js';
+import { decodeState, encodeState, positionKey } from '../crdt/index.js';
 import type { LedgerRecord } from '../ledger/types.js';
 import { ProjectionRouting } from './routing.js';
 import type { FoldContext, ProjectionDefinition } from './types.js';
 
 type Context = { -readonly [P in keyof FoldContext]: FoldContext[P] };
 
-/** A projection that folds some event type, with its namespace's states. */
-type Target = { definition: ProjectionDefinition; states: Map<string, unknown> };
+/**
+ * Per namespace: its states, and (when idle states are encoded) the keys folded in this
+ * window and the last: those states are held as objects, every other as an `Idle`.
+ */
+interface Namespace {
+  states: Map<string, unknown>;
+  touched: Set<string>;
+  previous: Set<string>;
+}
+
+/** A projection that folds some event type, with its namespace. */
+type Target = { definition: ProjectionDefinition; namespace: Namespace };
+
+/** A state left idle, held as its encoding (crdt/encoding.ts, the store's) in a one-byte string: a few times smaller than the objects. */
+class Idle {
+  constructor(readonly encoded: string) {}
+
+  static of(state: unknown): Idle {
+    return new Idle(encodeState(state).toString('latin1'));
+  }
+
+  state(): unknown {
+    return decodeState(Buffer.from(this.encoded, 'latin1'));
+  }
+}
+
+/** A held state as its object. */
+function live(held: unknown): unknown {
+  return held instanceof Idle ? held.state() : held;
+}
+
+export interface EntityStatesOptions {
+  /**
+   * Hold a state as its encoding once this many records have been folded without touching
+   * it (a state is decoded again when next folded): memory for the recently folded states
+   * and the encodings of the rest, at the cost of a decode when an idle one comes back.
+   * Default: every state held as its objects.
+   */
+  encodeIdleAfter?: number;
+}
 
 /** What a stream's records need, looked up once per record rather than once per projection. */
 interface StreamRoute {
@@ -15,10 +53,13 @@ interface StreamRoute {
   shards: Context[];
 }
 
-function foldInto(definition: ProjectionDefinition, states: Map<string, unknown>, key: string, record: LedgerRecord, context: FoldContext): void {
-  const state = states.get(key);
+function foldInto(definition: ProjectionDefinition, namespace: Namespace, key: string, record: LedgerRecord, context: FoldContext, tracked: boolean): void {
+  const { states } = namespace;
+  const held = states.get(key);
+  const state = held instanceof Idle ? held.state() : held;
   const folded = definition.fold(state ?? definition.initial(key), record.event, key, context);
-  if (folded !== state) states.set(key, folded);
+  if (folded !== held) states.set(key, folded);
+  if (tracked) namespace.touched.add(key);
 }
 
 /**
@@ -27,12 +68,20 @@ function foldInto(definition: ProjectionDefinition, states: Map<string, unknown>
  * (benchmarks, replicas compared in tests, a rebuild that writes its result in bulk).
  */
 export class EntityStates {
-  private readonly namespaces = new Map<string, Map<string, unknown>>();
+  private readonly namespaces = new Map<string, Namespace>();
   private readonly routing: ProjectionRouting;
   private readonly streams = new Map<string, StreamRoute>();
+  private readonly idleAfter: number;
+  /** Records folded until idle states are next encoded. */
+  private untilIdle: number;
 
-  constructor(private readonly definitions: readonly ProjectionDefinition[]) {
+  constructor(
+    private readonly definitions: readonly ProjectionDefinition[],
+    options: EntityStatesOptions = {},
+  ) {
     this.routing = new ProjectionRouting(definitions);
+    this.idleAfter = options.encodeIdleAfter ?? Number.POSITIVE_INFINITY;
+    this.untilIdle = this.idleAfter;
   }
 
   fold(record: LedgerRecord): void {
@@ -42,10 +91,26 @@ export class EntityStates {
     if (targets.length === 0) return;
     const context = route.shards[record.shard] ?? (route.shards[record.shard] = { position: positionKey(record.stream, record.shard), seq: '' });
     context.seq = record.seq;
-    for (const { definition, states } of targets) {
+    const tracked = this.idleAfter !== Number.POSITIVE_INFINITY;
+    for (const { definition, namespace } of targets) {
       const keys = definition.keysOf(record.event);
-      if (typeof keys === 'string') foldInto(definition, states, keys, record, context);
-      else for (const key of keys) foldInto(definition, states, key, record, context);
+      if (typeof keys === 'string') foldInto(definition, namespace, keys, record, context, tracked);
+      else for (const key of keys) foldInto(definition, namespace, key, record, context, tracked);
+    }
+    if (--this.untilIdle <= 0) this.encodeIdle();
+  }
+
+  /**
+   * Encodes the states folded in the last window and not in this one (those of earlier
+   * windows are encoded already): a state stays objects for one to two windows after it
+   * was last folded.
+   */
+  private encodeIdle(): void {
+    this.untilIdle = this.idleAfter;
+    for (const namespace of this.namespaces.values()) {
+      for (const key of namespace.previous) if (!namespace.touched.has(key)) namespace.states.set(key, Idle.of(namespace.states.get(key)));
+      namespace.previous = namespace.touched;
+      namespace.touched = new Set();
     }
   }
 
@@ -53,8 +118,9 @@ export class EntityStates {
   mergeFrom(other: EntityStates): void {
     for (const definition of this.definitions) {
       const mine = this.states(definition.name);
-      for (const [key, state] of other.states(definition.name)) {
-        const current = mine.get(key);
+      for (const [key, held] of other.states(definition.name)) {
+        const current = live(mine.get(key));
+        const state = live(held);
         mine.set(key, current === undefined ? state : definition.merge(current, state));
       }
     }
@@ -62,12 +128,25 @@ export class EntityStates {
 
   /** The state of `projection`'s entity `key`: these states serve as a view's lookup. */
   get<S>(projection: ProjectionDefinition<S>, key: string): S | undefined {
-    return this.namespaces.get(projection.name)?.get(key) as S | undefined;
+    return live(this.namespaces.get(projection.name)?.states.get(key)) as S | undefined;
   }
 
   /** Every entity key of a projection. */
   keys(projection: ProjectionDefinition): IterableIterator<string> {
     return this.states(projection.name).keys();
+  }
+
+  /** How many entities of a projection are held. */
+  count(projection: ProjectionDefinition): number {
+    return this.states(projection.name).size;
+  }
+
+  /** The encoding of an entity's state (crdt/encoding.ts), no longer held here. */
+  takeEncoding(projection: ProjectionDefinition, key: string): Buffer {
+    const states = this.states(projection.name);
+    const held = states.get(key);
+    states.delete(key);
+    return held instanceof Idle ? Buffer.from(held.encoded, 'latin1') : encodeState(held);
   }
 
   private route(stream: string): StreamRoute {
@@ -77,14 +156,18 @@ export class EntityStates {
   }
 
   private targets(route: StreamRoute, stream: string, type: string): Target[] {
-    const targets = this.routing.projectionsFor(stream, type).map((definition) => ({ definition, states: this.states(definition.name) }));
+    const targets = this.routing.projectionsFor(stream, type).map((definition) => ({ definition, namespace: this.namespace(definition.name) }));
     route.byType.set(type, targets);
     return targets;
   }
 
-  private states(namespace: string): Map<string, unknown> {
-    let states = this.namespaces.get(namespace);
-    if (!states) this.namespaces.set(namespace, (states = new Map()));
-    return states;
+  private states(name: string): Map<string, unknown> {
+    return this.namespace(name).states;
+  }
+
+  private namespace(name: string): Namespace {
+    let namespace = this.namespaces.get(name);
+    if (!namespace) this.namespaces.set(name, (namespace = { states: new Map(), touched: new Set(), previous: new Set() }));
+    return namespace;
   }
 }

@@ -45,7 +45,9 @@ describe('invariant 4: rebuild from the archive, then attach to live', () => {
         fc.tuple(fc.constantFrom(...archiveFormats), fc.constantFrom(...archiveFormats)),
         fc.integer({ min: 1, max: 3 }),
         fc.integer({ min: 1, max: 40 }),
-        async ([events, delivered], [cutA, cutB], [firstFormat, secondFormat], parts, batch) => {
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 12 }),
+        async ([events, delivered], [cutA, cutB], [firstFormat, secondFormat], parts, batch, handoutEntities, encodeIdleAfter) => {
           const [first, second] = [cutA % (delivered.length + 1), cutB % (delivered.length + 1)].sort((a, b) => a - b) as [number, number];
           const ledger = retailLedger();
           const storage = new DirStorage(join(root, `archive-${run++}`));
@@ -56,7 +58,7 @@ describe('invariant 4: rebuild from the archive, then attach to live', () => {
           await appendAll(ledger, delivered.slice(second), [batch]);
 
           const rebuilt = new MemoryStore();
-          await rebuildFromArchive({ storage: { kind: 'dir', path: storage.location }, topology: retailDomain.topology, projections: retailProjections, route: retailDomain.route, consumer, store: rebuilt, workers: parts, threads: false });
+          await rebuildFromArchive({ storage: { kind: 'dir', path: storage.location }, topology: retailDomain.topology, projections: retailProjections, route: retailDomain.route, consumer, store: rebuilt, workers: parts, threads: false, handoutEntities, encodeIdleAfter });
           await attachLive({ ledger, store: rebuilt, projections: retailProjections, consumer });
 
           const live = new MemoryStore();
