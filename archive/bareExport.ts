@@ -31,6 +31,8 @@ export interface BareFoldOptions {
   files: readonly string[];
   projections: readonly ProjectionDefinition[];
   route: StreamRouter;
+  /** The domain's check of one event (as an append makes it): a bad event is a bad line. */
+  validate?: ((value: unknown) => CloudEvent) | undefined;
   /** Shards per stream of the layout (the same for every stream). */
   shards: number;
   /** The shard numbers this fold owns: events of the others are left to other workers. */
@@ -56,9 +58,10 @@ export async function foldBareExport(options: BareFoldOptions): Promise<EntitySt
   const seen = new SeenEvents();
   const seqs = new Map<string, number>();
   let folded = 0;
-  const fold = (event: CloudEvent): void => {
-    const shard = shardOf(event.subject, options.shards);
+  const fold = (read: CloudEvent, where: string): void => {
+    const shard = shardOf(read.subject, options.shards);
     if (!owned.has(shard)) return;
+    const event = options.validate ? validated(options.validate, read, where) : read;
     if (!seen.add(event.source, event.id)) return;
     const stream = options.route(event);
     const position = positionKey(stream, shard);
@@ -93,7 +96,8 @@ export async function foldBareExport(options: BareFoldOptions): Promise<EntitySt
         const rows = await parquetRows(content, where, eventColumns);
         rows.forEach((row, i) => {
           try {
-            fold(eventOfRow(row, `${where}: row ${i + 1}`));
+            const at = `${where}: row ${i + 1}`;
+            fold(eventOfRow(row, at), at);
           } catch (error) {
             skip(file, error);
           }
@@ -106,7 +110,8 @@ export async function foldBareExport(options: BareFoldOptions): Promise<EntitySt
         const subject = subjectOf(text, start, stop);
         if (subject !== undefined && !owned.has(shardOf(subject, options.shards))) return;
         try {
-          fold(parseEvent(text.slice(start, stop), `${where}: line ${line}`));
+          const at = `${where}: line ${line}`;
+          fold(parseEvent(text.slice(start, stop), at), at);
         } catch (error) {
           skip(file, error);
         }
@@ -132,6 +137,17 @@ function subjectOf(text: string, start: number, stop: number): string | undefine
   if (to < 0 || to >= stop) return undefined;
   const subject = text.slice(from, to);
   return subject.includes('\\') ? undefined : subject;
+}
+
+/** The event as the domain admits it, or a bad part naming where it is and its bad field. */
+function validated(validate: (value: unknown) => CloudEvent, event: CloudEvent, where: string): CloudEvent {
+  try {
+    return validate(event);
+  } catch (error) {
+    if (!(error instanceof FoldlineError)) throw error;
+    const { path } = error;
+    throw new FoldlineError('bad_archive', `${where}: the domain refuses the event: ${error.message}${path && !error.message.includes(path) ? ` (at ${path})` : ''}`);
+  }
 }
 
 function parseEvent(text: string, where: string): CloudEvent {

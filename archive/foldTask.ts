@@ -1,4 +1,4 @@
-import type { StreamRouter } from '../ledger/types.js';
+import type { CloudEvent, StreamRouter } from '../ledger/types.js';
 import type { EntityStates } from '../projections/entityStates.js';
 import type { ProjectionDefinition } from '../projections/types.js';
 import { foldBareExport } from './bareExport.js';
@@ -13,6 +13,8 @@ export interface FoldTaskContext {
   storage: ArchiveStorage;
   projections: readonly ProjectionDefinition[];
   route: StreamRouter;
+  /** The domain's check of one event: a bare export's events pass it, as appends do (an archive's passed it when appended). */
+  validate?: ((value: unknown) => CloudEvent) | undefined;
   skipBad: boolean;
   /** Hold a state as its encoding once this many records were folded without it (projections/entityStates.ts). */
   encodeIdleAfter?: number;

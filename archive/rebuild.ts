@@ -3,6 +3,7 @@ import { FoldlineError } from '../base/errors.js';
 import { compareSeq, decodeState, EncodedValue, frontier, parsePositionKey, positionKey, type Frontier } from '../crdt/index.js';
 import type { StreamRouter } from '../ledger/types.js';
 import type { ProjectionDefinition, StateStore } from '../projections/types.js';
+import type { FoldTopology } from '../projections/foldWorkerProtocol.js';
 import { readManifest } from './archiver.js';
 import { bareExportFiles } from './bareExport.js';
 import { foldTask, type FoldTask } from './foldTask.js';
@@ -96,11 +97,14 @@ export async function rebuildFromArchive(options: RebuildOptions): Promise<Rebui
   let entities: number;
   if (options.threads === false) {
     const parts: FoldedPart[] = [];
+    // The check the workers make, from the module they import.
+    const { validate } = (await import(options.topology)) as FoldTopology;
     for (const task of tasks) {
       const states = await foldTask(task, {
         storage,
         projections: options.projections,
         route: options.route,
+        validate,
         skipBad: options.skipBad ?? false,
         encodeIdleAfter,
         onFolded: (records) => {

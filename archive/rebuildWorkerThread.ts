@@ -25,6 +25,7 @@ try {
     storage: await openStorage(data.storage),
     projections,
     route: topology.route,
+    validate: topology.validate,
     skipBad: data.skipBad,
     encodeIdleAfter: data.encodeIdleAfter,
     onFolded: (records) => void Atomics.add(folded, data.slot, records),

@@ -1,5 +1,5 @@
 import type { Frontier } from '../crdt/index.js';
-import type { StreamRouter } from '../ledger/types.js';
+import type { CloudEvent, StreamRouter } from '../ledger/types.js';
 import type { BackendRef } from './backendModules.js';
 import type { ProjectionDefinition } from './types.js';
 
@@ -10,6 +10,11 @@ import type { ProjectionDefinition } from './types.js';
 export interface FoldTopology {
   projections: readonly ProjectionDefinition[];
   route: StreamRouter;
+  /**
+   * The domain's check of one event, as an append makes it (throws a FoldlineError naming the
+   * bad field): a rebuild from a bare export folds only the events the ledger would have taken.
+   */
+  validate?: (value: unknown) => CloudEvent;
 }
 
 /** The worker's `workerData`. */

@@ -74,4 +74,26 @@ describe('a bare export', () => {
     expect(result.records).toBe(300);
     expect(result.bad).toEqual([{ file: 'day=1.ndjson.gz', reason: expect.stringContaining('day=1.ndjson.gz: line 11: not JSON') }]);
   });
+
+  it('refuses an event the domain refuses, naming the file, the line and the field; with skip-bad, folds what the ledger would have taken', async () => {
+    const valid = events.slice(0, 300);
+    const cart = valid.find((event) => event.type === 'retail.cart.item-added')!;
+    const refused = { ...cart, id: 'refused-1', data: { ...(cart.data as object), quantity: -3 } };
+    const texts = valid.map((event) => JSON.stringify(event));
+    texts.splice(150, 0, JSON.stringify(refused));
+    const root = await writeExport([texts.slice(0, 100), texts.slice(100, 200), texts.slice(200)]);
+    const options = { storage: { kind: 'dir', path: root } as const, topology: retailDomain.topology, projections: retailProjections, route: retailDomain.route, consumer: 'retail', bareShards: 4 };
+    for (const [workers, threads] of [[2, true], [1, false]] as const) {
+      await expect(rebuildFromArchive({ ...options, workers, threads, store: new MemoryStore() })).rejects.toThrow(new RegExp(`${root}/day=2/part-0\\.jsonl: line 51: the domain refuses the event: .*quantity`));
+    }
+    const store = new MemoryStore();
+    const result = await rebuildFromArchive({ ...options, workers: 2, store, skipBad: true });
+    expect(result.bad).toEqual([{ file: 'day=2/part-0.jsonl', reason: expect.stringContaining('line 51: the domain refuses the event') }]);
+
+    const ledger = new MemoryLedger({ streams: retailStreams(4), route: retailRouter });
+    await ledger.append(valid);
+    const live = new MemoryStore();
+    await new ProjectionRuntime({ consumer: 'retail', ledger, store: live, projections: retailProjections }).catchUp();
+    expect(canonicalStates(await storeStates(store, retailProjections))).toEqual(canonicalStates(await storeStates(live, retailProjections)));
+  });
 });
