@@ -2,7 +2,7 @@ import { FoldlineError } from '../base/errors.js';
 import { positionKey } from '../crdt/index.js';
 import { shardOf } from '../ledger/shards.js';
 import type { CloudEvent, StreamRouter } from '../ledger/types.js';
-import { EntityStates } from '../projections/entityStates.js';
+import { EntityStates, type EntityStatesOptions } from '../projections/entityStates.js';
 import type { ProjectionDefinition } from '../projections/types.js';
 import { dataOf, parquetRows } from './parquetSegment.js';
 import type { BadPart } from './segmentFold.js';
@@ -40,6 +40,8 @@ export interface BareFoldOptions {
   skipBad: boolean;
   /** Hold a state as its encoding once this many records were folded without it (projections/entityStates.ts). */
   encodeIdleAfter?: number;
+  /** How records the projections throw on are handled (projections/entityStates.ts); default: a throw ends the fold. */
+  rejections?: Pick<EntityStatesOptions, 'onRejected' | 'only'>;
   onFolded?: (records: number) => void;
   onBad?: (bad: BadPart) => void;
 }
@@ -53,7 +55,7 @@ const chunk = 4096;
  * and only a line where it cannot be (an escape in it, another spacing) is parsed to learn it.
  */
 export async function foldBareExport(options: BareFoldOptions): Promise<EntityStates> {
-  const states = new EntityStates(options.projections, { encodeIdleAfter: options.encodeIdleAfter });
+  const states = new EntityStates(options.projections, { encodeIdleAfter: options.encodeIdleAfter, ...options.rejections });
   const owned = new Set(options.owned);
   const seen = new SeenEvents();
   const seqs = new Map<string, number>();

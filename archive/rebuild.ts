@@ -2,11 +2,11 @@ import { Worker } from 'node:worker_threads';
 import { FoldlineError } from '../base/errors.js';
 import { compareSeq, decodeState, EncodedValue, frontier, parsePositionKey, positionKey, type Frontier } from '../crdt/index.js';
 import type { StreamRouter } from '../ledger/types.js';
-import type { ProjectionDefinition, StateStore } from '../projections/types.js';
+import type { DeadLetter, ProjectionDefinition, StateStore } from '../projections/types.js';
 import type { FoldTopology } from '../projections/foldWorkerProtocol.js';
 import { readManifest } from './archiver.js';
 import { bareExportFiles } from './bareExport.js';
-import { foldTask, type FoldTask } from './foldTask.js';
+import { foldTask, type FoldTask, type RejectedRecord } from './foldTask.js';
 import { archiveEnd, recordCount, type Manifest, type SegmentEntry } from './manifest.js';
 import type { FromRebuildWorker, HandoutRequest, RebuildWorkerData } from './rebuildProtocol.js';
 import type { BadPart } from './segmentFold.js';
@@ -100,7 +100,7 @@ export async function rebuildFromArchive(options: RebuildOptions): Promise<Rebui
     // The check the workers make, from the module they import.
     const { validate } = (await import(options.topology)) as FoldTopology;
     for (const task of tasks) {
-      const states = await foldTask(task, {
+      const { states, rejected } = await foldTask(task, {
         storage,
         projections: options.projections,
         route: options.route,
@@ -114,7 +114,7 @@ export async function rebuildFromArchive(options: RebuildOptions): Promise<Rebui
         onBad,
       });
       const handout = new SortedHandout(states, options.projections);
-      parts.push({ counts: new Map(handout.counts()), next: async ({ name, entities }) => handout.next(name, entities) });
+      parts.push({ counts: new Map(handout.counts()), rejected, next: async ({ name, entities }) => handout.next(name, entities) });
     }
     entities = await storeStates(options.store, options.consumer, options.projections, parts, end, handoutEntities);
   } else {
@@ -144,6 +144,8 @@ export async function rebuildFromArchive(options: RebuildOptions): Promise<Rebui
 interface FoldedPart {
   /** Entities held per projection. */
   readonly counts: ReadonlyMap<string, number>;
+  /** The records its projections threw on: dead letters. */
+  readonly rejected: readonly RejectedRecord[];
   /** The projection's next entities in key order; fewer than asked at its end. */
   next(request: HandoutRequest): Promise<Handout>;
 }
@@ -208,8 +210,10 @@ class PartRun {
 async function storeStates(store: StateStore, consumer: string, projections: readonly ProjectionDefinition[], parts: readonly FoldedPart[], end: Frontier, chunk: number): Promise<number> {
   let batch: Array<{ namespace: string; key: string; record: { state: unknown; frontier: Frontier } }> = [];
   let stored = 0;
-  const commit = async (checkpoint: Frontier): Promise<void> => {
-    await store.commit({ consumer, entities: batch, checkpoint: { frontier: checkpoint, recentIds: [] }, deadLetters: [] });
+  const at = new Date().toISOString();
+  const deadLetters: DeadLetter[] = parts.flatMap((part) => part.rejected.map((rejected) => ({ consumer, ...rejected, at })));
+  const commit = async (checkpoint: Frontier, last = false): Promise<void> => {
+    await store.commit({ consumer, entities: batch, checkpoint: { frontier: checkpoint, recentIds: [] }, deadLetters: last ? deadLetters : [] });
     stored += batch.length;
     batch = [];
   };
@@ -240,7 +244,8 @@ async function storeStates(store: StateStore, consumer: string, projections: rea
       if (batch.length >= commitEntities) await commit(frontier());
     }
   }
-  await commit(end);
+  // With the checkpoint, as the live runtime keeps them: what it passed over is never half told.
+  await commit(end, true);
   return stored;
 }
 
@@ -283,6 +288,7 @@ class RebuildWorker implements FoldedPart {
   /** Resolves with the entities held per projection once the part is folded. */
   readonly folded: Promise<ReadonlyMap<string, number>>;
   counts: ReadonlyMap<string, number> = new Map();
+  rejected: readonly RejectedRecord[] = [];
   private readonly worker: Worker;
   /** Handout requests sent, answered in order. */
   private readonly waiting: Array<{ resolve: (handout: Handout) => void; reject: (error: Error) => void }> = [];
@@ -301,6 +307,7 @@ class RebuildWorker implements FoldedPart {
           case 'bad':
             return onBad(message.bad);
           case 'folded':
+            this.rejected = message.rejected;
             return resolve((this.counts = new Map(message.counts)));
           case 'handout':
             return this.waiting.shift()?.resolve(message.handout);

@@ -1,4 +1,4 @@
-import type { FoldTask } from './foldTask.js';
+import type { FoldTask, RejectedRecord } from './foldTask.js';
 import type { Handout } from './sortedHandout.js';
 import type { BadPart } from './segmentFold.js';
 import type { StorageRef } from './storageRef.js';
@@ -27,6 +27,6 @@ export interface HandoutRequest {
 export type FromRebuildWorker =
   | { type: 'bad'; bad: BadPart }
   /** Folding is done: entities held per projection. The worker then answers handout requests, in order. */
-  | { type: 'folded'; counts: Array<[name: string, entities: number]> }
+  | { type: 'folded'; counts: Array<[name: string, entities: number]>; rejected: RejectedRecord[] }
   | { type: 'handout'; handout: Handout }
   | { type: 'failed'; code?: string; message: string };

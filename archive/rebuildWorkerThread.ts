@@ -21,7 +21,7 @@ const failed = (error: unknown): void =>
 try {
   const topology = (await import(data.topology)) as FoldTopology;
   const projections = topology.projections.filter((definition) => data.projections.includes(definition.name));
-  const states = await foldTask(data.task, {
+  const { states, rejected } = await foldTask(data.task, {
     storage: await openStorage(data.storage),
     projections,
     route: topology.route,
@@ -42,7 +42,7 @@ try {
       failed(error);
     }
   });
-  post({ type: 'folded', counts: handout.counts() });
+  post({ type: 'folded', counts: handout.counts(), rejected });
 } catch (error) {
   failed(error);
 }

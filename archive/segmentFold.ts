@@ -1,5 +1,5 @@
 import { FoldlineError } from '../base/errors.js';
-import { EntityStates } from '../projections/entityStates.js';
+import { EntityStates, type EntityStatesOptions } from '../projections/entityStates.js';
 import type { ProjectionDefinition } from '../projections/types.js';
 import { checksum, type SegmentEntry } from './manifest.js';
 import { segmentCodecs } from './segments.js';
@@ -19,6 +19,8 @@ export interface SegmentFoldOptions {
   skipBad: boolean;
   /** Hold a state as its encoding once this many records were folded without it (projections/entityStates.ts). */
   encodeIdleAfter?: number;
+  /** How records the projections throw on are handled (projections/entityStates.ts); default: a throw ends the fold. */
+  rejections?: Pick<EntityStatesOptions, 'onRejected' | 'only'>;
   /** Told after each chunk of records folded, with how many. */
   onFolded?: (records: number) => void;
   onBad?: (bad: BadPart) => void;
@@ -30,7 +32,7 @@ export interface SegmentFoldOptions {
  * before any of it is folded.
  */
 export async function foldSegments(options: SegmentFoldOptions): Promise<EntityStates> {
-  const states = new EntityStates(options.projections, { encodeIdleAfter: options.encodeIdleAfter });
+  const states = new EntityStates(options.projections, { encodeIdleAfter: options.encodeIdleAfter, ...options.rejections });
   for (const segment of options.segments) {
     const where = `${options.storage.location}/${segment.file}`;
     try {

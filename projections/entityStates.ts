@@ -44,6 +44,27 @@ export interface EntityStatesOptions {
    * Default: every state held as its objects.
    */
   encodeIdleAfter?: number;
+  /**
+   * Told of each record a projection's `keysOf` or `fold` threw on (key '' for `keysOf`),
+   * which then passes over it. A fold may have changed its entity's state before throwing:
+   * fold that entity again without the record (`only`). Without it, a throw ends the fold.
+   */
+  onRejected?: (rejection: FoldRejection) => void;
+  /** Fold only these entities (projection name → keys), passing over these records (`rejectionId`). */
+  only?: { entities: ReadonlyMap<string, ReadonlySet<string>>; skip: ReadonlySet<string> };
+}
+
+/** A record a projection threw on. */
+export interface FoldRejection {
+  definition: ProjectionDefinition;
+  key: string;
+  record: LedgerRecord;
+  error: unknown;
+}
+
+/** Names a rejected record for one entity. */
+export function rejectionId(projection: string, key: string, position: string, seq: string): string {
+  return `${projection}\u0000${key}\u0000${position}\u0000${seq}`;
 }
 
 /** What a stream's records need, looked up once per record rather than once per projection. */
@@ -74,6 +95,8 @@ export class EntityStates {
   private readonly idleAfter: number;
   /** Records folded until idle states are next encoded. */
   private untilIdle: number;
+  private readonly onRejected: ((rejection: FoldRejection) => void) | undefined;
+  private readonly only: EntityStatesOptions['only'];
 
   constructor(
     private readonly definitions: readonly ProjectionDefinition[],
@@ -82,6 +105,8 @@ export class EntityStates {
     this.routing = new ProjectionRouting(definitions);
     this.idleAfter = options.encodeIdleAfter ?? Number.POSITIVE_INFINITY;
     this.untilIdle = this.idleAfter;
+    this.onRejected = options.onRejected;
+    this.only = options.only;
   }
 
   fold(record: LedgerRecord): void {
@@ -92,12 +117,52 @@ export class EntityStates {
     const context = route.shards[record.shard] ?? (route.shards[record.shard] = { position: positionKey(record.stream, record.shard), seq: '' });
     context.seq = record.seq;
     const tracked = this.idleAfter !== Number.POSITIVE_INFINITY;
+    const guarded = this.onRejected !== undefined || this.only !== undefined;
     for (const { definition, namespace } of targets) {
+      if (guarded) {
+        this.foldGuarded(definition, namespace, record, context, tracked);
+        continue;
+      }
       const keys = definition.keysOf(record.event);
       if (typeof keys === 'string') foldInto(definition, namespace, keys, record, context, tracked);
       else for (const key of keys) foldInto(definition, namespace, key, record, context, tracked);
     }
     if (--this.untilIdle <= 0) this.encodeIdle();
+  }
+
+  /** The state held for an entity (undefined: none). */
+  held(projection: string, key: string): unknown {
+    return live(this.states(projection).get(key));
+  }
+
+  /** Holds `state` for an entity in place of what it held (undefined: none). */
+  replace(projection: string, key: string, state: unknown): void {
+    if (state === undefined) this.states(projection).delete(key);
+    else this.states(projection).set(key, state);
+  }
+
+  /** A record folded with rejections told of, or only into the entities asked for. */
+  private foldGuarded(definition: ProjectionDefinition, namespace: Namespace, record: LedgerRecord, context: FoldContext, tracked: boolean): void {
+    let keys: string | readonly string[];
+    try {
+      keys = definition.keysOf(record.event);
+    } catch (error) {
+      if (this.only === undefined) this.reject({ definition, key: '', record, error });
+      return;
+    }
+    for (const key of typeof keys === 'string' ? [keys] : keys) {
+      if (this.only && (!this.only.entities.get(definition.name)?.has(key) || this.only.skip.has(rejectionId(definition.name, key, context.position, record.seq)))) continue;
+      try {
+        foldInto(definition, namespace, key, record, context, tracked);
+      } catch (error) {
+        this.reject({ definition, key, record, error });
+      }
+    }
+  }
+
+  private reject(rejection: FoldRejection): void {
+    if (!this.onRejected) throw rejection.error;
+    this.onRejected(rejection);
   }
 
   /**
