@@ -1,6 +1,7 @@
 import { positionKey } from '../crdt/index.js';
 import type { CloudEvent, StreamRouter } from '../ledger/types.js';
 import { rejectionId, type EntityStates, type EntityStatesOptions, type FoldRejection } from '../projections/entityStates.js';
+import { rejectedRecord, type RejectedRecord } from '../projections/rejectedRecord.js';
 import type { ProjectionDefinition } from '../projections/types.js';
 import { foldBareExport } from './bareExport.js';
 import type { SegmentEntry } from './manifest.js';
@@ -9,16 +10,6 @@ import type { ArchiveStorage } from './storage.js';
 
 /** One worker's part of a rebuild: whole shards of an archive, or some shard numbers of a bare export. */
 export type FoldTask = { kind: 'segments'; segments: SegmentEntry[] } | { kind: 'bare'; files: string[]; shards: number; owned: number[] };
-
-/** A record a projection threw on, as a dead letter keeps it (less the consumer and the time). */
-export interface RejectedRecord {
-  projection: string;
-  key: string;
-  position: string;
-  seq: string;
-  event: CloudEvent;
-  reason: string;
-}
 
 export interface FoldTaskContext {
   storage: ArchiveStorage;
@@ -59,14 +50,7 @@ export async function foldTask(task: FoldTask, context: FoldTaskContext): Promis
   }
   return {
     states,
-    rejected: [...rejected.values()].map(({ definition, key, record, error }) => ({
-      projection: definition.name,
-      key,
-      position: positionKey(record.stream, record.shard),
-      seq: record.seq,
-      event: record.event,
-      reason: error instanceof Error ? error.message : String(error),
-    })),
+    rejected: [...rejected.values()].map(({ definition, key, record, error }) => rejectedRecord(definition.name, key, record, error)),
   };
 }
 

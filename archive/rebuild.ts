@@ -6,7 +6,8 @@ import type { DeadLetter, ProjectionDefinition, StateStore } from '../projection
 import type { FoldTopology } from '../projections/foldWorkerProtocol.js';
 import { readManifest } from './archiver.js';
 import { bareExportFiles } from './bareExport.js';
-import { foldTask, type FoldTask, type RejectedRecord } from './foldTask.js';
+import { foldTask, type FoldTask } from './foldTask.js';
+import type { RejectedRecord } from '../projections/rejectedRecord.js';
 import { archiveEnd, recordCount, type Manifest, type SegmentEntry } from './manifest.js';
 import type { FromRebuildWorker, HandoutRequest, RebuildWorkerData } from './rebuildProtocol.js';
 import type { BadPart } from './segmentFold.js';

@@ -1,4 +1,5 @@
-import type { FoldTask, RejectedRecord } from './foldTask.js';
+import type { FoldTask } from './foldTask.js';
+import type { RejectedRecord } from '../projections/rejectedRecord.js';
 import type { Handout } from './sortedHandout.js';
 import type { BadPart } from './segmentFold.js';
 import type { StorageRef } from './storageRef.js';

@@ -4,6 +4,7 @@ import { identityOf } from '../ledger/appendPlan.js';
 import type { LedgerRecord } from '../ledger/types.js';
 import { keyList } from './entityKeys.js';
 import type { RecentIds } from './recentIds.js';
+import { rejectedRecord } from './rejectedRecord.js';
 import type { DeadLetter, EntityRecord, FoldContext, ProjectionDefinition } from './types.js';
 
 /** A consumer's progress while it folds: advanced in place, committed with its window. */
@@ -213,16 +214,7 @@ export class CommitWindow {
   }
 
   private deadLetter(definition: ProjectionDefinition, key: string, record: LedgerRecord, error: unknown): void {
-    this.deadLetters.push({
-      consumer: this.consumer,
-      projection: definition.name,
-      key,
-      position: positionKey(record.stream, record.shard),
-      seq: record.seq,
-      event: record.event,
-      reason: error instanceof Error ? error.message : String(error),
-      at: this.now().toISOString(),
-    });
+    this.deadLetters.push({ consumer: this.consumer, ...rejectedRecord(definition.name, key, record, error), at: this.now().toISOString() });
   }
 }
 
