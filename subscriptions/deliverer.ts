@@ -120,7 +120,7 @@ export class SubscriptionDeliverer {
     while (!signal.aborted) {
       try {
         const round = await this.source.round(this.checkpoint, options.batchSize);
-        if (round.next === this.checkpoint) await this.source.waitForMore(this.checkpoint, signal);
+        if (round === undefined) await this.source.waitForMore(this.checkpoint, signal);
         else await this.deliverRound(round.items, round.next);
       } catch (error) {
         if (signal.aborted) return;

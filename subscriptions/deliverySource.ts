@@ -25,10 +25,10 @@ export interface DeliverySource {
   /** The checkpoint of a new subscription: at what comes from now on, or at the oldest there is. */
   start(from: 'now' | 'start'): Promise<Frontier>;
   /**
-   * The next round past `checkpoint`. `next` is `checkpoint` itself when there is nothing new;
-   * otherwise it moves, even when no item of the round is for this subscription.
+   * The next round past `checkpoint`, or undefined when there is nothing past it. A round's
+   * `next` covers all it read, even when none of it is for this subscription (no items).
    */
-  round(checkpoint: Frontier, limit: number): Promise<DeliveryRound>;
+  round(checkpoint: Frontier, limit: number): Promise<DeliveryRound | undefined>;
   /** Resolves once something past `checkpoint` may be there, or `signal` aborted. */
   waitForMore(checkpoint: Frontier, signal: AbortSignal): Promise<void>;
   /** How many items past `checkpoint` are not delivered yet (`head`: the ledger's head). */

@@ -20,9 +20,9 @@ export class LedgerSource implements DeliverySource {
     return from === 'now' ? this.ledger.head() : frontier();
   }
 
-  async round(checkpoint: Frontier, limit: number): Promise<DeliveryRound> {
+  async round(checkpoint: Frontier, limit: number): Promise<DeliveryRound | undefined> {
     const records = await this.reads.round(checkpoint, limit);
-    if (records.length === 0) return { items: [], next: checkpoint };
+    if (records.length === 0) return undefined;
     const next = mergeFrontiers(checkpoint);
     const items: DeliveryRound['items'] = [];
     for (const record of records) {

@@ -32,10 +32,12 @@ export class ViewChangeSource implements DeliverySource {
     return checkpoint;
   }
 
-  async round(checkpoint: Frontier, limit: number): Promise<DeliveryRound> {
+  async round(checkpoint: Frontier, limit: number): Promise<DeliveryRound | undefined> {
     const changes = this.log.since(this.resumeSeq(checkpoint)).slice(0, limit);
     const last = changes.at(-1);
-    if (last === undefined) return { items: [], next: checkpoint };
+    // Changes of one folded batch share a frontier object, so `next` may be the very object
+    // of the checkpoint: a round is told apart from none by being there, not by its frontier.
+    if (last === undefined) return undefined;
     const items = changes.filter((change) => this.views.has(change.view)).map(deliverableOf);
     const next = last.frontier;
     this.seqs.set(next, last.seq + 1);
