@@ -117,15 +117,11 @@ export class EntityStates {
     const context = route.shards[record.shard] ?? (route.shards[record.shard] = { position: positionKey(record.stream, record.shard), seq: '' });
     context.seq = record.seq;
     const tracked = this.idleAfter !== Number.POSITIVE_INFINITY;
-    const guarded = this.onRejected !== undefined || this.only !== undefined;
     for (const { definition, namespace } of targets) {
-      if (guarded) {
-        this.foldGuarded(definition, namespace, record, context, tracked);
-        continue;
-      }
-      const keys = definition.keysOf(record.event);
-      if (typeof keys === 'string') foldInto(definition, namespace, keys, record, context, tracked);
-      else for (const key of keys) foldInto(definition, namespace, key, record, context, tracked);
+      const keys = this.keysOf(definition, record);
+      if (keys === undefined) continue;
+      if (typeof keys === 'string') this.foldKey(definition, namespace, keys, record, context, tracked);
+      else for (const key of keys) this.foldKey(definition, namespace, key, record, context, tracked);
     }
     if (--this.untilIdle <= 0) this.encodeIdle();
   }
@@ -141,28 +137,27 @@ export class EntityStates {
     else this.states(projection).set(key, state);
   }
 
-  /** A record folded with rejections told of, or only into the entities asked for. */
-  private foldGuarded(definition: ProjectionDefinition, namespace: Namespace, record: LedgerRecord, context: FoldContext, tracked: boolean): void {
-    let keys: string | readonly string[];
+  /** The record's keys for a projection; undefined when `keysOf` threw and that was told of. */
+  private keysOf(definition: ProjectionDefinition, record: LedgerRecord): string | readonly string[] | undefined {
+    if (!this.onRejected) return definition.keysOf(record.event);
     try {
-      keys = definition.keysOf(record.event);
+      return definition.keysOf(record.event);
     } catch (error) {
-      if (this.only === undefined) this.reject({ definition, key: '', record, error });
-      return;
-    }
-    for (const key of typeof keys === 'string' ? [keys] : keys) {
-      if (this.only && (!this.only.entities.get(definition.name)?.has(key) || this.only.skip.has(rejectionId(definition.name, key, context.position, record.seq)))) continue;
-      try {
-        foldInto(definition, namespace, key, record, context, tracked);
-      } catch (error) {
-        this.reject({ definition, key, record, error });
-      }
+      // Folding again only some entities, the key-less records were told of the first time.
+      if (!this.only) this.onRejected({ definition, key: '', record, error });
+      return undefined;
     }
   }
 
-  private reject(rejection: FoldRejection): void {
-    if (!this.onRejected) throw rejection.error;
-    this.onRejected(rejection);
+  /** Folds one record into one entity, unless `only` leaves it out; a throw is told of when asked. */
+  private foldKey(definition: ProjectionDefinition, namespace: Namespace, key: string, record: LedgerRecord, context: FoldContext, tracked: boolean): void {
+    if (this.only && (!this.only.entities.get(definition.name)?.has(key) || this.only.skip.has(rejectionId(definition.name, key, context.position, record.seq)))) return;
+    if (!this.onRejected) return foldInto(definition, namespace, key, record, context, tracked);
+    try {
+      foldInto(definition, namespace, key, record, context, tracked);
+    } catch (error) {
+      this.onRejected({ definition, key, record, error });
+    }
   }
 
   /**
