@@ -3,12 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frontierCovers } from '../crdt/index.js';
 import { decodeToken, encodeToken } from '../ledger/token.js';
-import { retailDomain } from '../retail/domain.js';
 import { startService, type Service } from '../service/service.js';
+import { retailServiceOptions } from './support/retailService.js';
 import { cartChange, productCreated, retailEvent } from './support/retailGateway.js';
 
 /*
@@ -29,16 +28,7 @@ let service: Service;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'foldline-changes-'));
-  service = await startService({
-    domain: retailDomain,
-    dataDir,
-    host: '127.0.0.1',
-    port: 0,
-    shards: 2,
-    logger: pino({ level: 'silent' }),
-    changeViews: ['cart', 'catalog'],
-    changeLog: { maxChanges: 100_000, maxAgeMs: 60 * 60 * 1000 },
-  });
+  service = await startService(retailServiceOptions(dataDir, { changeViews: ['cart', 'catalog'], changeLog: { maxChanges: 100_000, maxAgeMs: 60 * 60 * 1000 } }));
   await service.changes!.ready;
 }, 30_000);
 
@@ -161,16 +151,7 @@ describe('the change stream', () => {
 
   it('answers 410 changes_expired for a resume point older than what is kept', async () => {
     const smallDir = await mkdtemp(join(tmpdir(), 'foldline-changes-small-'));
-    const small = await startService({
-      domain: retailDomain,
-      dataDir: smallDir,
-      host: '127.0.0.1',
-      port: 0,
-      shards: 1,
-      logger: pino({ level: 'silent' }),
-      changeViews: ['cart'],
-      changeLog: { maxChanges: 3, maxAgeMs: 60_000 },
-    });
+    const small = await startService(retailServiceOptions(smallDir, { shards: 1, changeViews: ['cart'], changeLog: { maxChanges: 3, maxAgeMs: 60_000 } }));
     try {
       await small.changes!.ready;
       const before = encodeToken(small.views.frontier());

@@ -3,12 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frontierCovers } from '../crdt/index.js';
 import { decodeToken } from '../ledger/token.js';
-import { retailDomain } from '../retail/domain.js';
 import { startService, type Service } from '../service/service.js';
+import { retailServiceOptions } from './support/retailService.js';
 import { viewChangedType } from '../subscriptions/viewChangeSource.js';
 import { LiveClient } from './support/liveClient.js';
 import { cartChange, productCreated } from './support/retailGateway.js';
@@ -26,16 +25,8 @@ const traceOf = (n: number): string => `00-${n.toString(16).padStart(32, '0')}-0
 
 let dataDir: string;
 let service: Service;
-const serviceOptions = (changeViews: string[]) => ({
-  domain: retailDomain,
-  dataDir,
-  host: '127.0.0.1',
-  port: 0,
-  shards: 2,
-  logger: pino({ level: 'silent' }),
-  changeViews,
-  subscriptionDelivery: { retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 100 }, concurrency: 4, timeoutMs: 5_000 },
-});
+const serviceOptions = (changeViews: string[]) =>
+  retailServiceOptions(dataDir, { changeViews, subscriptionDelivery: { retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 100 }, concurrency: 4, timeoutMs: 5_000 } });
 let receiver: WebhookReceiver;
 let url: string;
 

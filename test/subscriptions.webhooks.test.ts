@@ -2,13 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frontierCovers } from '../crdt/index.js';
 import { decodeToken } from '../ledger/token.js';
 import type { CloudEvent } from '../ledger/types.js';
-import { retailDomain } from '../retail/domain.js';
 import { startService, type Service } from '../service/service.js';
+import { retailServiceOptions } from './support/retailService.js';
 import type { SubscriptionStatus } from '../subscriptions/types.js';
 import { cartChange } from './support/retailGateway.js';
 import { RemoteReceivers, type ReceiverReport } from './support/webhookReceivers.js';
@@ -38,15 +37,9 @@ const nameOf = (index: number): string => `hook-${String(index).padStart(2, '0')
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'foldline-webhooks-'));
-  service = await startService({
-    domain: retailDomain,
-    dataDir,
-    host: '127.0.0.1',
-    port: 0,
-    shards: 4,
-    logger: pino({ level: 'silent' }),
-    subscriptionDelivery: { retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 100 }, concurrency: 4, timeoutMs: 5_000 },
-  });
+  service = await startService(
+    retailServiceOptions(dataDir, { shards: 4, subscriptionDelivery: { retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 100 }, concurrency: 4, timeoutMs: 5_000 } }),
+  );
   ({ receivers, urls } = await RemoteReceivers.start(20, secret));
   await receivers.set(failing, { status: 500 });
   await receivers.set(slow, { delayMs: slowCallMs });
