@@ -55,7 +55,7 @@ export class LedgerMirror {
 
   /** Reads the document's history as loaded, then follows its changes and the view. */
   async start(): Promise<void> {
-    this.handle.on('change', this.onChange);
+    this.handle.on('heads-changed', this.onChange);
     this.readChanges();
     const unsubscribe = await this.deps.views.subscribe(this.deps.mapping.view, this.key, (value) => {
       this.latest = value;
@@ -78,7 +78,7 @@ export class LedgerMirror {
 
   close(): void {
     this.closed = true;
-    this.handle.off('change', this.onChange);
+    this.handle.off('heads-changed', this.onChange);
     this.unsubscribe?.();
   }
 
