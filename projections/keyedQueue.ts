@@ -49,12 +49,8 @@ export class KeyedQueue {
 
   push<T>(key: string, task: () => T | Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const admit = (): void => {
-        this.pendingCount++;
-        this.enqueue({ key, task, resolve, reject });
-      };
-      if (this.admissions.length === 0 && this.pendingCount < this.maxPending) admit();
-      else this.admissions.push(admit);
+      if (this.admissions.length === 0 && this.pendingCount < this.maxPending) this.admit({ key, task, resolve, reject });
+      else this.admissions.push(() => this.admit({ key, task, resolve, reject }));
     });
   }
 
@@ -70,7 +66,8 @@ export class KeyedQueue {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private enqueue(job: Job): void {
+  private admit(job: Job): void {
+    this.pendingCount++;
     const queue = this.byKey.get(job.key);
     if (queue) {
       queue.push(job);

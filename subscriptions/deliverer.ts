@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { isTraceparent } from '../base/traceparent.js';
@@ -7,7 +8,7 @@ import { KeyedQueue } from '../projections/keyedQueue.js';
 import { retryDelay, type RetryPolicy } from './backoff.js';
 import type { Deliverable, DeliverySource } from './deliverySource.js';
 import type { SubscriptionMetrics, SubscriptionSeries } from './metrics.js';
-import { signature, signatureHeader } from './signature.js';
+import { signature, signatureHeader, signingKey } from './signature.js';
 import type { DeadDelivery, ReplayOutcome, SubscriptionSpec, SubscriptionStore } from './types.js';
 import { WebhookPoster } from './webhookPoster.js';
 
@@ -36,15 +37,15 @@ const readRetryMs = 1000;
  * itself from its own checkpoint, so a slow or failing endpoint holds back only this
  * subscription, never another one nor the projections. Items are read in rounds (up to
  * `batchSize` per shard); a round's items are POSTed one key at a time in order and keys
- * concurrently (KeyedQueue), each
- * retried with backoff and, after its last attempt, kept as a dead letter; then the
- * checkpoint moves past the round. Delivery is at least once: a stop mid-round delivers
+ * concurrently (KeyedQueue), each retried with backoff and, after its last attempt, kept as a
+ * dead letter; then the checkpoint moves past the round. Delivery is at least once: a stop mid-round delivers
  * the round again at the next start.
  */
 export class SubscriptionDeliverer {
   private checkpoint: Frontier;
   private readonly stopping = new AbortController();
   private readonly poster: WebhookPoster;
+  private readonly key: KeyObject;
   private readonly queue: KeyedQueue;
   private running: Promise<void> = Promise.resolve();
   /** Its metrics' series, labelled once (not per delivery). */
@@ -66,6 +67,7 @@ export class SubscriptionDeliverer {
     this.deadLetters = deadLetters;
     const { concurrency, timeoutMs } = context.options;
     this.poster = new WebhookPoster(spec.url, concurrency, timeoutMs);
+    this.key = signingKey(spec.secret);
     this.queue = new KeyedQueue({ concurrency });
     this.counters = context.metrics.of(spec.name);
   }
@@ -133,20 +135,27 @@ export class SubscriptionDeliverer {
   private async deliverRound(items: readonly Deliverable[], next: Frontier): Promise<void> {
     const dead: DeadDelivery[] = [];
     let stopped = false;
-    const deliveries: Array<Promise<void>> = [];
-    for (const item of items) {
-      deliveries.push(
-        this.queue.push(item.key, async () => {
-          const outcome = await this.deliver(item);
-          if (outcome === 'stopped') stopped = true;
-          else if (outcome !== 'delivered') {
-            const event = JSON.parse(item.body) as CloudEvent;
-            dead.push({ subscription: this.spec.name, position: item.position, seq: item.seq, event, ...outcome, at: new Date().toISOString() });
+    // A task per key, delivering that key's items in order: the queue runs keys concurrently,
+    // and holds a task per key rather than per item (a round may hold thousands). The longest
+    // runs go first: the longest is the least time the round takes.
+    const runs = [...itemsByKey(items).values()].sort((a, b) => b.length - a.length);
+    await Promise.all(
+      runs.map((run) =>
+        this.queue.push(run[0]!.key, async () => {
+          for (const item of run) {
+            const outcome = await this.deliver(item);
+            if (outcome === 'stopped') {
+              stopped = true;
+              return;
+            }
+            if (outcome !== 'delivered') {
+              const event = JSON.parse(item.body.toString('utf8')) as CloudEvent;
+              dead.push({ subscription: this.spec.name, position: item.position, seq: item.seq, event, ...outcome, at: new Date().toISOString() });
+            }
           }
         }),
-      );
-    }
-    await Promise.all(deliveries);
+      ),
+    );
     if (stopped) return;
     await this.context.store.advance(this.spec.name, next, dead);
     this.checkpoint = next;
@@ -184,17 +193,28 @@ export class SubscriptionDeliverer {
   }
 
   private headers(item: Deliverable): Record<string, string> {
-    const { traceparent } = item;
-    return {
+    const headers: Record<string, string> = {
       'content-type': 'application/cloudevents+json',
-      [signatureHeader]: signature(this.spec.secret, Math.floor(Date.now() / 1000), item.body),
+      [signatureHeader]: signature(this.key, Math.floor(Date.now() / 1000), item.body),
       // Percent-encoded: an id may hold what a header may not. The body has it as it is.
       'foldline-event-id': encodeURIComponent(item.id),
       'foldline-subscription': this.spec.name,
-      // The trace the event came with, passed on as it is.
-      ...(traceparent === undefined ? {} : { traceparent }),
     };
+    // The trace the event came with, passed on as it is.
+    if (item.traceparent !== undefined) headers['traceparent'] = item.traceparent;
+    return headers;
   }
+}
+
+/** A round's items by key, each key's in their order. */
+function itemsByKey(items: readonly Deliverable[]): Map<string, Deliverable[]> {
+  const byKey = new Map<string, Deliverable[]>();
+  for (const item of items) {
+    const run = byKey.get(item.key);
+    if (run) run.push(item);
+    else byKey.set(item.key, [item]);
+  }
+  return byKey;
 }
 
 /** A dead letter delivered again: its event as it was, ordered with the others of its key. */
@@ -206,6 +226,6 @@ function letterItem(letter: DeadDelivery): Deliverable {
     seq: letter.seq,
     id: letter.event.id,
     traceparent: isTraceparent(traceparent) ? traceparent : undefined,
-    body: JSON.stringify(letter.event),
+    body: Buffer.from(JSON.stringify(letter.event)),
   };
 }

@@ -10,8 +10,8 @@ export interface Deliverable {
   /** The CloudEvent's id, for the receiver's dedup. */
   id: string;
   traceparent: string | undefined;
-  /** The CloudEvent as JSON text: the body, signed as it is. */
-  body: string;
+  /** The CloudEvent as JSON, its UTF-8 bytes made once for every attempt: the body, signed as it is. */
+  body: Buffer;
 }
 
 /** A round of deliveries and the checkpoint that stands once they are all delivered or dead. */

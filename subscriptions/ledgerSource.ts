@@ -1,5 +1,4 @@
-import { isTraceparent } from '../base/traceparent.js';
-import { frontier, frontierAdvance, mergeFrontiers, positionKey, type Frontier } from '../crdt/index.js';
+import { frontier, frontierAdvance, mergeFrontiers, type Frontier } from '../crdt/index.js';
 import type { Ledger } from '../ledger/types.js';
 import type { DeliveryRound, DeliverySource } from './deliverySource.js';
 import type { SharedReads } from './sharedReads.js';
@@ -24,16 +23,9 @@ export class LedgerSource implements DeliverySource {
     const records = await this.reads.round(checkpoint, limit);
     if (records.length === 0) return undefined;
     const next = mergeFrontiers(checkpoint);
-    const items: DeliveryRound['items'] = [];
-    for (const record of records) {
-      const position = positionKey(record.stream, record.shard);
-      frontierAdvance(next, position, record.seq);
-      if (this.types && !this.types.has(record.event.type)) continue;
-      const traceparent = record.event['traceparent'];
-      // Events of one key are delivered in ledger order: a key lives in one shard.
-      items.push({ key: `${position}\u0000${record.event.subject}`, position, seq: record.seq, id: record.event.id, traceparent: isTraceparent(traceparent) ? traceparent : undefined, body: record.body });
-    }
-    return { items, next };
+    for (const record of records) frontierAdvance(next, record.position, record.seq);
+    const types = this.types;
+    return { items: types ? records.filter((record) => types.has(record.event.type)) : records, next };
   }
 
   waitForMore(checkpoint: Frontier, signal: AbortSignal): Promise<void> {

@@ -85,5 +85,5 @@ function deliverableOf(change: Change): Deliverable {
   const trace = change.traceparent === undefined ? '' : `,"traceparent":"${change.traceparent}"`;
   const data = `{"view":${JSON.stringify(change.view)},"key":${JSON.stringify(change.key)},"token":${JSON.stringify(change.token)},"value":${change.json}}`;
   const body = `{"specversion":"1.0","id":${JSON.stringify(id)},"source":"urn:foldline:views","type":"${viewChangedType}","subject":${JSON.stringify(subject)},"time":"${new Date(change.at).toISOString()}","datacontenttype":"application/json"${trace},"data":${data}}`;
-  return { key: subject, position: change.view, seq: String(change.seq), id, traceparent: change.traceparent, body };
+  return { key: subject, position: change.view, seq: String(change.seq), id, traceparent: change.traceparent, body: Buffer.from(body) };
 }

@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 
 /** A POST answered with anything but a 2xx, or not answered: why, in a few words. */
 export type DeliveryFailure = string;
@@ -22,35 +22,45 @@ export class WebhookPoster {
     this.path = parsed.pathname + parsed.search;
   }
 
-  post(body: string, headers: Record<string, string>): Promise<DeliveryFailure | undefined> {
+  post(body: Buffer, headers: Record<string, string>): Promise<DeliveryFailure | undefined> {
     return new Promise((resolve) => {
-      let status = 0;
       // A dispatch handler rather than `request`: no response stream is made for a body that is only drained.
-      this.pool.dispatch(
-        { path: this.path, method: 'POST', headers, body, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs },
-        {
-          onConnect() {},
-          onHeaders(statusCode) {
-            status = statusCode;
-            return true;
-          },
-          onData() {
-            return true;
-          },
-          onComplete() {
-            resolve(status >= 200 && status < 300 ? undefined : `HTTP ${status}`);
-          },
-          onError: (error: Error) => {
-            const code = (error as { code?: string }).code;
-            if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') resolve(`no answer within ${this.timeoutMs} ms`);
-            else resolve(error.message || String(code));
-          },
-        },
-      );
+      this.pool.dispatch({ path: this.path, method: 'POST', headers, body, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs }, new AnswerHandler(resolve, this.timeoutMs));
     });
   }
 
   async close(): Promise<void> {
     await this.pool.destroy();
+  }
+}
+
+/** Reads one answer's status and drops its body; its methods live on the prototype, not made per POST. */
+class AnswerHandler implements Dispatcher.DispatchHandlers {
+  private status = 0;
+
+  constructor(
+    private readonly resolve: (failure: DeliveryFailure | undefined) => void,
+    private readonly timeoutMs: number,
+  ) {}
+
+  onConnect(): void {}
+
+  onHeaders(statusCode: number): boolean {
+    this.status = statusCode;
+    return true;
+  }
+
+  onData(): boolean {
+    return true;
+  }
+
+  onComplete(): void {
+    this.resolve(this.status >= 200 && this.status < 300 ? undefined : `HTTP ${this.status}`);
+  }
+
+  onError(error: Error): void {
+    const code = (error as { code?: string }).code;
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') this.resolve(`no answer within ${this.timeoutMs} ms`);
+    else this.resolve(error.message || String(code));
   }
 }
