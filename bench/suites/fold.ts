@@ -11,6 +11,7 @@ import { retailViews } from '../../retail/views.js';
 import { AutomergeRetailFold } from '../automergeFold.js';
 import { collectGarbage } from '../gc.js';
 import { ledgerRecords } from '../ledgerRecords.js';
+import { median } from '../median.js';
 import { PlainRetailFold, plainJson } from '../plainFold.js';
 import type { BenchReport, BenchRow } from '../report.js';
 
@@ -144,7 +145,6 @@ function measure<S>(records: readonly LedgerRecord[], foldAll: (records: readonl
 
 const faster = <S>(a: Measured<S>, b: Measured<S>): Measured<S> => (b.ms < a.ms ? b : a);
 const seconds = (ms: readonly number[]): string => ms.map((m) => (m / 1000).toFixed(2)).join(', ');
-const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 function crdtFold(records: readonly LedgerRecord[]): EntityStates {
   const states = new EntityStates(retailProjections);
