@@ -5,6 +5,7 @@ import type { HandoutRequest, FromRebuildWorker, RebuildWorkerData } from './reb
 import { foldTask } from './foldTask.js';
 import { SortedHandout } from './sortedHandout.js';
 import { openStorage } from './storageRef.js';
+import { collectFoldGarbage } from './workerHeaps.js';
 
 /*
  * A rebuild worker thread: folds its part of an archive (whole shards, disjoint from the
@@ -31,6 +32,7 @@ try {
     onFolded: (records) => void Atomics.add(folded, data.slot, records),
     onBad: (bad) => post({ type: 'bad', bad }),
   });
+  collectFoldGarbage();
   const handout = new SortedHandout(states, projections);
   port.on('message', ({ name, entities: count }: HandoutRequest) => {
     try {
