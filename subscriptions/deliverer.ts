@@ -38,8 +38,8 @@ const readRetryMs = 1000;
  * subscription, never another one nor the projections. Items are read in rounds (up to
  * `batchSize` per shard); a round's items are POSTed one key at a time in order and keys
  * concurrently (KeyedQueue), each retried with backoff and, after its last attempt, kept as a
- * dead letter; then the checkpoint moves past the round. Delivery is at least once: a stop mid-round delivers
- * the round again at the next start.
+ * dead letter; then the checkpoint moves past the round. Delivery is at least once: a stop
+ * mid-round delivers the round again at the next start.
  */
 export class SubscriptionDeliverer {
   private checkpoint: Frontier;
@@ -136,7 +136,7 @@ export class SubscriptionDeliverer {
     const dead: DeadDelivery[] = [];
     let stopped = false;
     // A task per key, delivering that key's items in order: the queue runs keys concurrently,
-    // and holds a task per key rather than per item (a round may hold thousands). The longest
+    // and holds a task per key rather than per item (a round may hold many). The longest
     // runs go first: the longest is the least time the round takes.
     const runs = [...itemsByKey(items).values()].sort((a, b) => b.length - a.length);
     await Promise.all(

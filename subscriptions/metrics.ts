@@ -40,8 +40,8 @@ const deliverySecondsBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 
 /**
  * The webhook subscriptions' Prometheus metrics, labelled by subscription name. Deliveries
- * add to plain tallies, which the metrics read when scraped: at fifty subscribers a
- * delivery is a few tens of µs, and prom-client's labelled calls were a tenth of that.
+ * add to plain tallies, which the metrics read when scraped: prom-client's labelled calls,
+ * made per delivery, were a real share of a delivery's own cost (docs/benchmarks.md).
  */
 export class SubscriptionMetrics {
   private readonly tallies = new Map<string, SubscriptionTallies>();
