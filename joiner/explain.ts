@@ -1,3 +1,4 @@
+import { traceOf } from '../base/traceparent.js';
 import { compareSeq, parsePositionKey, type Frontier } from '../crdt/index.js';
 import { encodeToken } from '../ledger/token.js';
 import type { CloudEvent, Ledger } from '../ledger/types.js';
@@ -136,8 +137,8 @@ function changes(projection: ProjectionDefinition, stream: string, event: CloudE
 }
 
 function explained(event: CloudEvent, stream: string, shard: number, seq: string): ExplainedEvent {
-  const traceparent = event['traceparent'];
-  return { id: event.id, source: event.source, type: event.type, stream, shard, seq, time: event.time, ...(typeof traceparent === 'string' ? { traceparent } : {}) };
+  const traceparent = traceOf(event);
+  return { id: event.id, source: event.source, type: event.type, stream, shard, seq, time: event.time, ...(traceparent === undefined ? {} : { traceparent }) };
 }
 
 function pick(frontier: Frontier, positions: readonly string[]): Frontier {

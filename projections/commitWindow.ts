@@ -1,5 +1,5 @@
 import { frontierAdvance, frontierHas, positionKey, type Frontier } from '../crdt/index.js';
-import { isTraceparent } from '../base/traceparent.js';
+import { traceOf } from '../base/traceparent.js';
 import { identityOf } from '../ledger/appendPlan.js';
 import type { LedgerRecord } from '../ledger/types.js';
 import { keyList } from './entityKeys.js';
@@ -180,8 +180,8 @@ export class CommitWindow {
     if (entity.applied.length === 0) this.changed++;
     entity.applied.push(position, record.seq);
     this.touch(entity);
-    const traceparent = record.event['traceparent'];
-    if (traceparent !== undefined && isTraceparent(traceparent)) entity.traceparent = traceparent;
+    const traceparent = traceOf(record.event);
+    if (traceparent !== undefined) entity.traceparent = traceparent;
     return undefined;
   }
 

@@ -1,12 +1,11 @@
 import type { KeyObject } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { isTraceparent } from '../base/traceparent.js';
 import type { Frontier } from '../crdt/index.js';
 import type { CloudEvent } from '../ledger/types.js';
 import { KeyedQueue } from '../projections/keyedQueue.js';
 import { retryDelay, type RetryPolicy } from './backoff.js';
-import type { Deliverable, DeliverySource } from './deliverySource.js';
+import { eventDeliverable, type Deliverable, type DeliverySource } from './deliverySource.js';
 import type { SubscriptionMetrics, SubscriptionSeries } from './metrics.js';
 import { signature, signatureHeader, signingKey } from './signature.js';
 import type { DeadDelivery, ReplayOutcome, SubscriptionSpec, SubscriptionStore } from './types.js';
@@ -93,7 +92,8 @@ export class SubscriptionDeliverer {
     const stillDead: DeadDelivery[] = [];
     await Promise.all(
       letters.map((letter) => {
-        const item = letterItem(letter);
+        // Ordered with the live deliveries of its key, and sent as it was.
+        const item = eventDeliverable(letter.event, letter.position, letter.seq);
         return this.queue.push(item.key, async () => {
           const outcome = await this.deliver(item);
           if (outcome === 'delivered') delivered.push(letter);
@@ -215,17 +215,4 @@ function itemsByKey(items: readonly Deliverable[]): Map<string, Deliverable[]> {
     else byKey.set(item.key, [item]);
   }
   return byKey;
-}
-
-/** A dead letter delivered again: its event as it was, ordered with the others of its key. */
-function letterItem(letter: DeadDelivery): Deliverable {
-  const traceparent = letter.event['traceparent'];
-  return {
-    key: `${letter.position}\u0000${letter.event.subject}`,
-    position: letter.position,
-    seq: letter.seq,
-    id: letter.event.id,
-    traceparent: isTraceparent(traceparent) ? traceparent : undefined,
-    body: Buffer.from(JSON.stringify(letter.event)),
-  };
 }

@@ -1,4 +1,6 @@
+import { traceOf } from '../base/traceparent.js';
 import type { Frontier } from '../crdt/index.js';
+import type { CloudEvent } from '../ledger/types.js';
 
 /** One POST a subscription owes: a CloudEvent's JSON text and what orders and names it. */
 export interface Deliverable {
@@ -33,4 +35,14 @@ export interface DeliverySource {
   waitForMore(checkpoint: Frontier, signal: AbortSignal): Promise<void>;
   /** How many items past `checkpoint` are not delivered yet (`head`: the ledger's head). */
   lag(checkpoint: Frontier, head: Frontier): number;
+}
+
+/** The key whose deliveries go in order: a subject within its position (a ledger shard holds each key; a view, its own keys). */
+export function deliveryKey(position: string, subject: string): string {
+  return `${position}\u0000${subject}`;
+}
+
+/** A CloudEvent at a position as a delivery: a ledger record's, or a dead letter's, delivered again. */
+export function eventDeliverable(event: CloudEvent, position: string, seq: string): Deliverable {
+  return { key: deliveryKey(position, event.subject), position, seq, id: event.id, traceparent: traceOf(event), body: Buffer.from(JSON.stringify(event)) };
 }

@@ -1,8 +1,7 @@
 import { LruCache } from '../base/lruCache.js';
-import { isTraceparent } from '../base/traceparent.js';
 import { compareSeq, positionKey, type Frontier } from '../crdt/index.js';
 import type { Ledger, LedgerRecord } from '../ledger/types.js';
-import type { Deliverable } from './deliverySource.js';
+import { eventDeliverable, type Deliverable } from './deliverySource.js';
 
 /** A record as deliveries send it, made once for every subscription: its key, and the event's JSON bytes. */
 export interface DeliverableRecord extends LedgerRecord, Deliverable {}
@@ -42,7 +41,7 @@ export class SharedReads {
     const name = `${position}|${after ?? ''}|${limit}|${head}`;
     let read = this.reads.get(name);
     if (!read) {
-      read = this.ledger.read(stream, shard, after, limit).then((records) => records.map((record) => deliverable(record, position)));
+      read = this.ledger.read(stream, shard, after, limit).then((records) => records.map((record) => ({ ...record, ...eventDeliverable(record.event, position, record.seq) })));
       this.reads.set(name, read);
       // A failed read is not kept: the next asks the ledger again.
       const failed = read;
@@ -52,17 +51,4 @@ export class SharedReads {
     }
     return read;
   }
-}
-
-function deliverable(record: LedgerRecord, position: string): DeliverableRecord {
-  const traceparent = record.event['traceparent'];
-  return {
-    ...record,
-    // Events of one key are delivered in ledger order: a key lives in one shard.
-    key: `${position}\u0000${record.event.subject}`,
-    position,
-    id: record.event.id,
-    traceparent: isTraceparent(traceparent) ? traceparent : undefined,
-    body: Buffer.from(JSON.stringify(record.event)),
-  };
 }

@@ -81,13 +81,10 @@ export class Subscriptions implements SubscriptionAdmin {
 
   add(body: unknown): Promise<SubscriptionStatus> {
     const { spec, from } = parseSubscriptionRequest(body);
-    spec.views?.forEach((view, index) => {
-      if (!this.options.changes) throw new FoldlineError('not_streamed', 'no view is on the change stream (foldline start --change-views): a subscription can deliver events only', { path: `/views/${index}` });
-      this.options.changes.checkStreamed(view, `/views/${index}`);
-    });
+    // Refused before it waits its turn: its views must be on the change stream.
+    const source = this.sourceOf(spec);
     return this.serially(async () => {
       if (this.deliverers.has(spec.name)) throw new FoldlineError('subscription_exists', `a subscription named ${JSON.stringify(spec.name)} exists; remove it first`);
-      const source = this.sourceOf(spec);
       const checkpoint = await source.start(from);
       await this.options.store.put(spec, checkpoint);
       const deliverer = new SubscriptionDeliverer(spec, checkpoint, 0, source, this.context());
@@ -146,12 +143,12 @@ export class Subscriptions implements SubscriptionAdmin {
     return { store, logger: logger.child({ part: 'subscriptions' }), metrics: this.metrics, options: this.delivery };
   }
 
-  /** Where a subscription's deliveries come from: its views' changes, or the ledger's events. */
+  /** Where a subscription's deliveries come from: its views' changes (each checked to be on the change stream), or the ledger's events. */
   private sourceOf(spec: SubscriptionSpec): DeliverySource {
     const { changes, ledger, logger } = this.options;
     if (!spec.views) return new LedgerSource(ledger, this.reads, spec.types && new Set(spec.types));
-    if (!changes) throw new FoldlineError('not_streamed', `subscription ${JSON.stringify(spec.name)} delivers changes of ${spec.views.join(', ')}, but no view is on the change stream: start with --change-views`);
-    spec.views.forEach((view) => changes.checkStreamed(view));
+    if (!changes) throw new FoldlineError('not_streamed', `subscription ${JSON.stringify(spec.name)} delivers changes of ${spec.views.join(', ')}, but no view is on the change stream: start with --change-views`, { path: '/views' });
+    spec.views.forEach((view, index) => changes.checkStreamed(view, `/views/${index}`));
     return new ViewChangeSource(changes.log, new Set(spec.views), (error) =>
       logger.warn({ subscription: spec.name, reason: error.message }, 'view subscription resumes at the oldest change kept'),
     );

@@ -2,7 +2,7 @@ import { FoldlineError } from '../base/errors.js';
 import { frontier, mergeFrontiers, type Frontier } from '../crdt/index.js';
 import type { Change, ChangeLog } from '../joiner/changeLog.js';
 import { encodeToken } from '../ledger/token.js';
-import type { Deliverable, DeliveryRound, DeliverySource } from './deliverySource.js';
+import { deliveryKey, type Deliverable, type DeliveryRound, type DeliverySource } from './deliverySource.js';
 
 /** The CloudEvents type of a view change delivered by a webhook. */
 export const viewChangedType = 'foldline.view.changed';
@@ -85,5 +85,5 @@ function deliverableOf(change: Change): Deliverable {
   const trace = change.traceparent === undefined ? '' : `,"traceparent":"${change.traceparent}"`;
   const data = `{"view":${JSON.stringify(change.view)},"key":${JSON.stringify(change.key)},"token":${JSON.stringify(change.token)},"value":${change.json}}`;
   const body = `{"specversion":"1.0","id":${JSON.stringify(id)},"source":"urn:foldline:views","type":"${viewChangedType}","subject":${JSON.stringify(subject)},"time":"${new Date(change.at).toISOString()}","datacontenttype":"application/json"${trace},"data":${data}}`;
-  return { key: subject, position: change.view, seq: String(change.seq), id, traceparent: change.traceparent, body: Buffer.from(body) };
+  return { key: deliveryKey(change.view, subject), position: change.view, seq: String(change.seq), id, traceparent: change.traceparent, body: Buffer.from(body) };
 }
