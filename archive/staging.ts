@@ -1,18 +1,28 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { commonFrontier, frontier, parsePositionKey, type Frontier } from '../crdt/index.js';
+import { EmbeddedStore } from '../projections/embeddedStore.js';
 
 /*
  * A rebuild writes a new state store beside the live one (in `DATA/state.rebuild/`), so that a
  * service on the same data directory goes on answering from the old state meanwhile. Once
  * complete, the rebuild marks it; the switch (at once when no service holds the directory,
- * else when `foldline start` next opens it) replaces the old store with the new. A staging
- * store without the mark is half-written: it is never switched to, and the next rebuild
- * starts it afresh.
+ * else when `foldline start` next opens it) replaces the old store with the new, or, for a
+ * rebuild of some projections, only their states. A staging store without the mark is
+ * half-written: it is never switched to, and the next rebuild starts it afresh.
  */
 
 const stagingName = 'state.rebuild';
 const completeMark = 'rebuilt.json';
+
+/** What the mark of completion says of the rebuilt store. */
+export interface RebuiltSummary {
+  consumer: string;
+  checkpoint: Frontier | undefined;
+  /** When not all were rebuilt: the projections rebuilt (the others stay as the live store holds them), and the streams they read. */
+  some?: { projections: readonly string[]; streams: readonly string[] };
+}
 
 /** The staging store's directory, beside the mark of completion. */
 export function stagingPath(dataDir: string): string {
@@ -26,17 +36,27 @@ export async function clearStaging(dataDir: string): Promise<void> {
 }
 
 /** Marks the staging store complete: written last, once the store is closed. */
-export async function markStagingComplete(dataDir: string, summary: unknown): Promise<void> {
+export async function markStagingComplete(dataDir: string, summary: RebuiltSummary): Promise<void> {
   await writeFile(join(dataDir, stagingName, completeMark), `${JSON.stringify(summary)}\n`, { flush: true });
 }
 
 /**
- * Puts a complete staging store in place of `DATA/state`; true if it did. The caller holds
- * the data directory (its ledger's lock), so no service has the store open.
+ * Puts a complete staging store in place of `DATA/state` (or its projections' states in
+ * place of theirs); true if it did. The caller holds the data directory (its ledger's lock),
+ * so no service has the store open.
  */
-export function switchToRebuiltState(dataDir: string): boolean {
+export async function switchToRebuiltState(dataDir: string): Promise<boolean> {
   const staging = join(dataDir, stagingName);
-  if (!existsSync(join(staging, completeMark))) return false;
+  const mark = join(staging, completeMark);
+  if (!existsSync(mark)) return false;
+  const summary = JSON.parse(await readFile(mark, 'utf8')) as RebuiltSummary;
+  if (summary.some) await adoptRebuiltProjections(dataDir, summary.consumer, summary.some);
+  else replaceStore(dataDir);
+  rmSync(staging, { recursive: true, force: true });
+  return true;
+}
+
+function replaceStore(dataDir: string): void {
   const live = join(dataDir, 'state');
   // Moved aside, not deleted, until the new store is in place: a crash between leaves a
   // complete staging store, which the next start switches to.
@@ -44,8 +64,41 @@ export function switchToRebuiltState(dataDir: string): boolean {
   rmSync(replaced, { recursive: true, force: true });
   if (existsSync(live)) renameSync(live, replaced);
   renameSync(stagingPath(dataDir), live);
-  rmSync(staging, { recursive: true, force: true });
   rmSync(replaced, { recursive: true, force: true });
-  return true;
 }
 
+/**
+ * The rebuilt projections' states and dead letters replace the live store's, which keeps the
+ * others'. The runtime then folds again from where both stores reach on the streams the
+ * rebuilt projections read (the others' positions stay), and each entity skips the records
+ * its own frontier holds: the rebuilt projections catch up with the others, or these with
+ * them, and nothing is folded twice. The ledger refuses a repeated event at append, so the
+ * checkpoint keeps no id window. A crash midway leaves the mark: the next start runs it
+ * again, to the same end.
+ */
+async function adoptRebuiltProjections(dataDir: string, consumer: string, some: NonNullable<RebuiltSummary['some']>): Promise<void> {
+  const live = new EmbeddedStore({ path: join(dataDir, 'state') });
+  try {
+    const rebuilt = new EmbeddedStore({ path: stagingPath(dataDir) });
+    try {
+      const ours = (await live.checkpoint(consumer))?.frontier ?? frontier();
+      const theirs = (await rebuilt.checkpoint(consumer))?.frontier ?? frontier();
+      await live.adoptProjections(rebuilt, consumer, some.projections, { frontier: foldAgainFrom(ours, theirs, new Set(some.streams)), recentIds: [] });
+    } finally {
+      await rebuilt.close();
+    }
+  } finally {
+    await live.close();
+  }
+}
+
+/** The live checkpoint, lowered on the rebuilt streams to what the rebuilt checkpoint reflects too. */
+function foldAgainFrom(ours: Frontier, theirs: Frontier, rebuiltStreams: ReadonlySet<string>): Frontier {
+  const common = commonFrontier(ours, theirs);
+  const from = frontier();
+  for (const position of Object.keys(ours)) {
+    if (!rebuiltStreams.has(parsePositionKey(position).stream)) from[position] = ours[position]!;
+    else if (common[position] !== undefined) from[position] = common[position];
+  }
+  return from;
+}

@@ -14,6 +14,9 @@ export interface EmbeddedStoreOptions {
 
 type BinaryDb = Database<Buffer, Buffer>;
 
+/** Keys a transaction of `adoptProjections` removes or copies at most. */
+const adoptChunk = 10_000;
+
 /** A commit as stored: each changed entity's record encoded, the checkpoint and dead letters as key and value. */
 export interface EncodedCommit {
   entities: Array<{ namespace: string; key: string; record: Buffer }>;
@@ -101,6 +104,52 @@ export class EmbeddedStore implements StateStore, BlobStore {
 
   async deadLetters(consumer: string): Promise<DeadLetter[]> {
     return [...this.deadLetterDb.getRange(prefixRange([consumer]))].map(({ value }) => decodeState<DeadLetter>(value));
+  }
+
+  /**
+   * Puts `source`'s entity states of some projections, and its dead letters of them for
+   * `consumer`, in place of this store's, then sets `consumer`'s checkpoint: a rebuild of
+   * some projections taking over (archive/staging.ts). It runs in transactions of moderate
+   * size, the checkpoint last; interrupted, it can run again from the start to the same end.
+   */
+  async adoptProjections(source: EmbeddedStore, consumer: string, projections: readonly string[], checkpoint: Checkpoint): Promise<void> {
+    const names = new Set(projections);
+    const ofProjections = (key: Uint8Array): boolean => names.has(decodeTupleKey(key)[3]!);
+    for (const name of projections) {
+      await this.removeRange(this.entities, prefixRange([name]), () => true);
+      await this.copyRange(source.entities, this.entities, prefixRange([name]), () => true);
+    }
+    await this.removeRange(this.deadLetterDb, prefixRange([consumer]), ofProjections);
+    await this.copyRange(source.deadLetterDb, this.deadLetterDb, prefixRange([consumer]), ofProjections);
+    await this.env.transaction(() => this.checkpoints.put(tupleKey([consumer]), encodeState(checkpoint)));
+  }
+
+  /** Removes the range's chosen keys, a transaction per chunk (read inside it, so each sees what the last removed). */
+  private async removeRange(db: BinaryDb, range: { start: Buffer; end: Buffer }, chosen: (key: Uint8Array) => boolean): Promise<void> {
+    let removed: number;
+    do {
+      removed = 0;
+      await this.env.transaction(() => {
+        const keys: Buffer[] = [];
+        for (const key of db.getKeys(range)) if (chosen(key) && keys.push(Buffer.from(key)) >= adoptChunk) break;
+        for (const key of keys) db.removeSync(key);
+        removed = keys.length;
+      });
+    } while (removed >= adoptChunk);
+  }
+
+  /** Copies the range's chosen entries of `from` into `to` as they are stored, a page and a transaction at a time. */
+  private async copyRange(from: BinaryDb, to: BinaryDb, range: { start: Buffer; end: Buffer }, chosen: (key: Uint8Array) => boolean): Promise<void> {
+    for (let start = range.start; ; ) {
+      const page = [...from.getRange({ start, end: range.end, limit: adoptChunk })];
+      const entries = page.filter(({ key }) => chosen(key)).map(({ key, value }) => [Buffer.from(key), Buffer.from(value)] as const);
+      await this.env.transaction(() => {
+        for (const [key, value] of entries) to.put(key, value);
+      });
+      if (page.length < adoptChunk) return;
+      // The least key after the page's last.
+      start = Buffer.concat([page.at(-1)!.key, Buffer.alloc(1)]);
+    }
   }
 
   async getBlob(key: readonly string[]): Promise<Uint8Array | undefined> {

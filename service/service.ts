@@ -74,7 +74,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   let store;
   try {
     // A rebuild that completed while another process served this directory takes over now that the ledger's lock is ours.
-    if (options.dataDir !== undefined && backends.store.module === embeddedBackends(options.dataDir).store.module && switchToRebuiltState(options.dataDir)) {
+    if (options.dataDir !== undefined && backends.store.module === embeddedBackends(options.dataDir).store.module && (await switchToRebuiltState(options.dataDir))) {
       logger.info('switched to the rebuilt state (foldline rebuild)');
     }
     if (options.demo && domain.demo) await loadDemoHistory(ledger, domain.demo.history(), logger);

@@ -11,6 +11,7 @@ import type { Frontier } from '../../crdt/index.js';
 import { lockDirectory } from '../../ledger/dirLock.js';
 import { EmbeddedLedger } from '../../ledger/embeddedLedger.js';
 import { EmbeddedStore } from '../../projections/embeddedStore.js';
+import type { ProjectionDefinition } from '../../projections/types.js';
 import type { Domain } from '../../service/domain.js';
 import { domainOption, loadDomain } from '../domainOption.js';
 import { progressOf, type Progress } from '../progress.js';
@@ -22,6 +23,7 @@ interface RebuildFlags {
   data: string;
   workers: number;
   consumer?: string;
+  projection: string[];
   thenLive?: boolean;
   skipBad?: boolean;
   s3Endpoint?: string;
@@ -39,6 +41,7 @@ export function rebuildCommand(): Command {
     .requiredOption('--data <dir>', 'data directory whose state is rebuilt (it may be served meanwhile)')
     .option('--workers <n>', 'worker threads folding shards in parallel', integerOption('--workers', 1, 64), 2)
     .option('--consumer <name>', "the consumer to rebuild (default: the domain's)")
+    .option('--projection <name>', "rebuild only this projection, the others staying as they are (repeatable; default: all the consumer's)", (name: string, names: string[]) => [...names, name], [])
     .option('--then-live', "then fold what the data directory's ledger holds past the archive's end")
     .option('--skip-bad', 'report a bad segment and go on, rather than stop')
     .addOption(domainOption())
@@ -46,7 +49,8 @@ export function rebuildCommand(): Command {
       'after',
       '\nThe new state is written beside the live one (DATA/state.rebuild) and marked complete at the end. With no' +
         "\nservice on the data directory it replaces DATA/state at once; otherwise `foldline start` switches to it when" +
-        '\nit next starts (docs/operations.md), and folds the ledger on from the rebuilt checkpoint.',
+        '\nit next starts (docs/operations.md), and folds the ledger on from the rebuilt checkpoint. With --projection,' +
+        '\nthe switch replaces only those projections\' states, and the ledger is folded again from where both states reach.',
     )
     .action(async (options: RebuildFlags) => {
       const domain = await loadDomain(options.domain);
@@ -54,11 +58,16 @@ export function rebuildCommand(): Command {
       if (consumer !== domain.consumer) {
         throw new FoldlineError('bad_option', `the ${domain.name} domain has no consumer ${JSON.stringify(consumer)}; its consumer is ${JSON.stringify(domain.consumer)}`);
       }
+      const projections = chosenProjections(domain, options.projection);
       const ledgerPath = join(options.data, 'ledger');
       if (options.thenLive && !existsSync(ledgerPath)) throw new FoldlineError('no_data_dir', `--then-live: no ledger at ${options.data}`);
       const storage = storageRefOf(options.archive, s3Flags(options));
-      if (options.thenLive && !(await readManifest(await openStorage(storage)))) {
+      const bare = !(await readManifest(await openStorage(storage)));
+      if (options.thenLive && bare) {
         throw new FoldlineError('bad_option', `--then-live: ${options.archive} holds no manifest (a bare export, or no archive): no ledger positions to go on from`);
+      }
+      if (projections.length < domain.projections.length && bare) {
+        throw new FoldlineError('bad_option', `--projection: ${options.archive} holds no manifest (a bare export, or no archive): without ledger positions, some projections cannot join the others`);
       }
       await clearStaging(options.data);
       const store = new EmbeddedStore({ path: stagingPath(options.data) });
@@ -69,7 +78,7 @@ export function rebuildCommand(): Command {
         result = await rebuildFromArchive({
           storage,
           topology: domain.topology,
-          projections: domain.projections,
+          projections,
           route: domain.route,
           bareShards: await ledgerShards(ledgerPath, domain),
           consumer,
@@ -83,7 +92,7 @@ export function rebuildCommand(): Command {
         if (options.thenLive) {
           const ledger = await EmbeddedLedger.openReader({ path: ledgerPath, route: domain.route });
           try {
-            await attachLive({ ledger, store, projections: domain.projections, consumer, idWindow: 0 });
+            await attachLive({ ledger, store, projections, consumer, idWindow: 0 });
           } finally {
             await ledger.close();
           }
@@ -92,11 +101,21 @@ export function rebuildCommand(): Command {
       } finally {
         await store.close();
       }
-      await markStagingComplete(options.data, { consumer, checkpoint });
-      const switched = switchIfFree(options.data);
-      process.stdout.write(`${JSON.stringify({ records: result.records, entities: result.entities, checkpoint, bad: result.bad, switched })}\n`);
+      const some = projections.length < domain.projections.length ? { projections: projections.map((definition) => definition.name), streams: [...new Set(projections.flatMap((definition) => definition.streams))] } : undefined;
+      await markStagingComplete(options.data, { consumer, checkpoint, ...(some ? { some } : {}) });
+      const switched = await switchIfFree(options.data);
+      process.stdout.write(`${JSON.stringify({ records: result.records, entities: result.entities, checkpoint, ...(some ? { projections: some.projections } : {}), bad: result.bad, switched })}\n`);
       if (!switched) process.stderr.write(`rebuild: a service holds ${options.data}; restart it to switch to the rebuilt state\n`);
     });
+}
+
+/** The domain's projections `--projection` names (all when it names none); an unknown name is refused. */
+function chosenProjections(domain: Domain, names: readonly string[]): readonly ProjectionDefinition[] {
+  if (names.length === 0) return domain.projections;
+  const known = domain.projections.map((definition) => definition.name);
+  const unknown = names.find((name) => !known.includes(name));
+  if (unknown !== undefined) throw new FoldlineError('bad_option', `--projection: the ${domain.name} domain has no projection ${JSON.stringify(unknown)}; its projections are ${known.join(', ')}`);
+  return domain.projections.filter((definition) => names.includes(definition.name));
 }
 
 /** Shards per stream of the data directory's ledger (a bare export is hashed the same way), else the default 4. */
@@ -111,9 +130,9 @@ async function ledgerShards(path: string, domain: Domain): Promise<number> {
 }
 
 /** Switches now when no service holds the data directory (its ledger's lock), else leaves it to the next start. */
-function switchIfFree(dataDir: string): boolean {
+async function switchIfFree(dataDir: string): Promise<boolean> {
   const ledgerPath = join(dataDir, 'ledger');
-  if (!existsSync(ledgerPath)) return switchToRebuiltState(dataDir);
+  if (!existsSync(ledgerPath)) return await switchToRebuiltState(dataDir);
   let release: () => void;
   try {
     release = lockDirectory(ledgerPath);
@@ -122,7 +141,7 @@ function switchIfFree(dataDir: string): boolean {
     throw error;
   }
   try {
-    return switchToRebuiltState(dataDir);
+    return await switchToRebuiltState(dataDir);
   } finally {
     release();
   }
