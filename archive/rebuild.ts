@@ -213,8 +213,9 @@ async function storeStates(store: StateStore, consumer: string, projections: rea
   let stored = 0;
   const at = new Date().toISOString();
   const deadLetters: DeadLetter[] = parts.flatMap((part) => part.rejected.map((rejected) => ({ consumer, ...rejected, at })));
+  const names = projections.map((definition) => definition.name);
   const commit = async (checkpoint: Frontier, last = false): Promise<void> => {
-    await store.commit({ consumer, entities: batch, checkpoint: { frontier: checkpoint, recentIds: [] }, deadLetters: last ? deadLetters : [] });
+    await store.commit({ consumer, entities: batch, checkpoint: { frontier: checkpoint, recentIds: [], projections: names }, deadLetters: last ? deadLetters : [] });
     stored += batch.length;
     batch = [];
   };

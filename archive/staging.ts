@@ -81,9 +81,12 @@ async function adoptRebuiltProjections(dataDir: string, consumer: string, some: 
   try {
     const rebuilt = new EmbeddedStore({ path: stagingPath(dataDir) });
     try {
-      const ours = (await live.checkpoint(consumer))?.frontier ?? frontier();
+      const ours = await live.checkpoint(consumer);
       const theirs = (await rebuilt.checkpoint(consumer))?.frontier ?? frontier();
-      await live.adoptProjections(rebuilt, consumer, some.projections, { frontier: foldAgainFrom(ours, theirs, new Set(some.streams)), recentIds: [] });
+      const from = foldAgainFrom(ours?.frontier ?? frontier(), theirs, new Set(some.streams));
+      // The live store's projections and the rebuilt ones: one still missing is refused at start.
+      const projections = ours?.projections && [...new Set([...ours.projections, ...some.projections])];
+      await live.adoptProjections(rebuilt, consumer, some.projections, { frontier: from, recentIds: [], ...(projections ? { projections } : {}) });
     } finally {
       await rebuilt.close();
     }

@@ -116,6 +116,8 @@ export class ProjectionRuntime {
   private readonly othersShards: string[];
   /** The streams of `shards`. */
   private readonly streams: string[];
+  /** The names of the projections folded, which every checkpoint lists. */
+  private readonly projectionNames: string[];
   private readonly routing: ProjectionRouting;
   private readonly batchSize: number;
   private readonly commitIntervalMs: number;
@@ -174,6 +176,7 @@ export class ProjectionRuntime {
         }
       }
     }
+    this.projectionNames = [...names];
     this.routing = new ProjectionRouting(options.projections);
     const streams = new Set(this.routing.streams());
     this.streams = this.ledger.streams.filter((spec) => streams.has(spec.name)).map((spec) => spec.name);
@@ -333,7 +336,7 @@ export class ProjectionRuntime {
     const progress = this.progress;
     if (!window || !progress) return;
     const started = performance.now();
-    const checkpoint = { frontier: mergeFrontiers(progress.frontier), recentIds: progress.recent.toArray() };
+    const checkpoint = { frontier: mergeFrontiers(progress.frontier), recentIds: progress.recent.toArray(), projections: this.projectionNames };
     try {
       await this.store.commit({ consumer: this.consumer, entities: window.fold.changes(), checkpoint, deadLetters: window.fold.deadLetters });
     } catch (error) {

@@ -50,6 +50,12 @@ export interface Checkpoint {
   frontier: Frontier;
   /** Identities (`[source,id]` JSON) of recently folded events, oldest first, bounded. */
   recentIds: string[];
+  /**
+   * The projections whose states it covers (a store that does not keep them returns none): a
+   * projection new to the consumer is told apart from one that has folded everything so far
+   * (service/newProjections.ts).
+   */
+  projections?: string[];
 }
 
 export interface DeadLetter {

@@ -18,6 +18,7 @@ import { openSubscriptionStore } from './subscriptionStore.js';
 import { embeddedBackends, loadBackends, type Backends } from './backends.js';
 import { loadDemoHistory } from './demoHistory.js';
 import type { Domain } from './domain.js';
+import { refuseNewProjections } from './newProjections.js';
 import { checkGatewayOptions, serveGateway } from './serveGateway.js';
 
 export interface ServiceOptions {
@@ -71,15 +72,19 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const backends = options.backends ?? embeddedBackends(requiredDataDir(options.dataDir));
   const loaded = await loadBackends(backends);
   const ledger = await loaded.ledger.open(backends.ledger.config, { streams: domain.streams(options.shards), route: domain.route });
+  // The data directory whose store `foldline rebuild` writes: it switches to a rebuild, which can mend a projection new to it.
+  const rebuildable = options.dataDir !== undefined && backends.store.module === embeddedBackends(options.dataDir).store.module ? options.dataDir : undefined;
   let store;
   try {
     // A rebuild that completed while another process served this directory takes over now that the ledger's lock is ours.
-    if (options.dataDir !== undefined && backends.store.module === embeddedBackends(options.dataDir).store.module && (await switchToRebuiltState(options.dataDir))) {
+    if (rebuildable !== undefined && (await switchToRebuiltState(rebuildable))) {
       logger.info('switched to the rebuilt state (foldline rebuild)');
     }
     if (options.demo && domain.demo) await loadDemoHistory(ledger, domain.demo.history(), logger);
     store = await loaded.store.open(backends.store.config);
+    if (rebuildable !== undefined) refuseNewProjections(await store.checkpoint(domain.consumer), domain.projections, domain.consumer);
   } catch (error) {
+    await store?.close();
     await ledger.close();
     throw error;
   }

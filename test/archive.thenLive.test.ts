@@ -2,20 +2,17 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { canonicalJson } from '../crdt/index.js';
 import { EmbeddedLedger } from '../ledger/embeddedLedger.js';
 import { EmbeddedStore } from '../projections/embeddedStore.js';
-import { encodeToken } from '../ledger/token.js';
 import type { CloudEvent } from '../ledger/types.js';
 import { retailRouter, retailStreams } from '../retail/catalogue.js';
 import { retailDomain } from '../retail/domain.js';
 import type { ProductState } from '../retail/projections.js';
 import { generateEvents } from '../retail/generator.js';
-import { startService, type Service } from '../service/service.js';
 import { viewKeysOf } from './retail/viewKeys.js';
 import { runFoldline } from './support/cliProcess.js';
+import { appendInBatches, expectViewsAsIfAllLive, servedViews, startOn } from './support/servedViews.js';
 
 /*
  * A rebuild with --then-live, run while a service serves the same data directory: the
@@ -34,35 +31,23 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const start = (data: string): Promise<Service> => startService({ domain: retailDomain, dataDir: data, host: '127.0.0.1', port: 0, shards: 4, logger: pino({ level: 'silent' }) });
-
-async function views(service: Service): Promise<Record<string, string>> {
-  const token = encodeToken(await service.ledger.head());
-  const out: Record<string, string> = {};
-  for (const [view, key] of keys) {
-    const response = await fetch(`${service.url}/v1/views/${view}/${encodeURIComponent(key)}?after=${token}&wait=20000`);
-    expect(response.status).toBe(200);
-    out[`${view}/${key}`] = canonicalJson(((await response.json()) as { value: unknown }).value);
-  }
-  return out;
-}
-
-async function appendAll(service: Service, list: CloudEvent[]): Promise<void> {
-  for (let at = 0; at < list.length; at += 500) await service.ledger.append(list.slice(at, at + 500));
+/** A data directory whose ledger holds the archived part, and its archive. */
+async function archivedDataDir(): Promise<{ data: string; archive: string }> {
+  const data = join(dir, 'data');
+  const archive = join(dir, 'archive');
+  const ledger = await EmbeddedLedger.open({ path: join(data, 'ledger'), streams: retailStreams(4), route: retailRouter });
+  await ledger.append(archived);
+  await ledger.close();
+  expect((await runFoldline(['archive', '--data', data, '--out', archive])).code).toBe(0);
+  return { data, archive };
 }
 
 describe('rebuild --then-live', () => {
   it('while a service serves the data directory: it switches at restart, and its views equal a service that saw everything live', async () => {
-    const data = join(dir, 'data');
-    const archive = join(dir, 'archive');
-    const ledger = await EmbeddedLedger.open({ path: join(data, 'ledger'), streams: retailStreams(4), route: retailRouter });
-    await ledger.append(archived);
-    await ledger.close();
-    expect((await runFoldline(['archive', '--data', data, '--out', archive])).code).toBe(0);
-
-    let service = await start(data);
-    await appendAll(service, betweenRuns);
-    const servedBefore = await views(service);
+    const { data, archive } = await archivedDataDir();
+    let service = await startOn(data);
+    await appendInBatches(service, betweenRuns);
+    const servedBefore = await servedViews(service, keys);
     const liveHead = await service.ledger.head();
     const rebuilt = await runFoldline(['rebuild', '--archive', archive, '--data', data, '--workers', '2', '--then-live']);
     expect(rebuilt.code, rebuilt.stderr).toBe(0);
@@ -70,41 +55,20 @@ describe('rebuild --then-live', () => {
     expect(JSON.parse(rebuilt.stdout)).toMatchObject({ records: archived.length, switched: false, checkpoint: liveHead });
     expect(rebuilt.stderr).toContain('restart it to switch to the rebuilt state');
     // Still serving from the old state meanwhile.
-    expect(await views(service)).toEqual(servedBefore);
+    expect(await servedViews(service, keys)).toEqual(servedBefore);
     await service.close();
 
-    service = await start(data);
+    service = await startOn(data);
     expect(existsSync(join(data, 'state.rebuild'))).toBe(false);
-    try {
-      await appendAll(service, afterRebuild);
-      const reference = await start(join(dir, 'reference'));
-      try {
-        await appendAll(reference, events);
-        expect(await views(service)).toEqual(await views(reference));
-      } finally {
-        await reference.close();
-      }
-    } finally {
-      await service.close();
-    }
+    await expectViewsAsIfAllLive(service, afterRebuild, events, join(dir, 'reference'), keys);
   });
 });
 
 describe('rebuild --projection', () => {
-  async function archivedDataDir(): Promise<{ data: string; archive: string }> {
-    const data = join(dir, 'data');
-    const archive = join(dir, 'archive');
-    const ledger = await EmbeddedLedger.open({ path: join(data, 'ledger'), streams: retailStreams(4), route: retailRouter });
-    await ledger.append(archived);
-    await ledger.close();
-    expect((await runFoldline(['archive', '--data', data, '--out', archive])).code).toBe(0);
-    return { data, archive };
-  }
-
   it("replaces only that projection's states (here spoiled in the store), and the views then equal a service that saw everything live", async () => {
     const { data, archive } = await archivedDataDir();
-    let service = await start(data);
-    await appendAll(service, betweenRuns);
+    let service = await startOn(data);
+    await appendInBatches(service, betweenRuns);
     await service.close();
     // Every product marked discontinued, as a bug in its fold might have left them: only a rebuild of it mends them.
     const spoiled = new EmbeddedStore({ path: join(data, 'state') });
@@ -123,19 +87,7 @@ describe('rebuild --projection', () => {
     expect(JSON.parse(rebuilt.stdout)).toMatchObject({ records: archived.length, projections: ['product'], switched: true });
     expect(existsSync(join(data, 'state.rebuild'))).toBe(false);
 
-    service = await start(data);
-    try {
-      await appendAll(service, afterRebuild);
-      const reference = await start(join(dir, 'reference'));
-      try {
-        await appendAll(reference, events);
-        expect(await views(service)).toEqual(await views(reference));
-      } finally {
-        await reference.close();
-      }
-    } finally {
-      await service.close();
-    }
+    await expectViewsAsIfAllLive(await startOn(data), afterRebuild, events, join(dir, 'reference'), keys);
   });
 
   it('refuses a projection the domain does not have, or a bare export, in one line, leaving nothing behind', async () => {

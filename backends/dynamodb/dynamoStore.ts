@@ -28,6 +28,8 @@ export type MergeOf = (namespace: string) => ((a: unknown, b: unknown) => unknow
 
 /** Conditional writes in flight at once. */
 const parallelWrites = 32;
+/** The sort key of a consumer's projection list: no position (`p…`), id window chunk (`i…`) or lease item has it. */
+const projectionsSort = 'n';
 
 /**
  * Entity states, checkpoints and dead letters in one DynamoDB table, with single-item writes
@@ -47,6 +49,8 @@ export class DynamoStore implements StateStore {
   /** The version of each entity as last read or written here (`pairKey`). */
   private readonly versions = new Map<string, number>();
   private readonly idWindows = new Map<string, IdWindowWriter>();
+  /** Per consumer, the projection list its checkpoint item holds (JSON), as this store last wrote it. */
+  private readonly projectionLists = new Map<string, string>();
 
   private constructor(
     private readonly client: DynamoDBClient,
@@ -104,28 +108,41 @@ export class DynamoStore implements StateStore {
     } else {
       await putAll(this.client, this.table, entities.map(({ namespace, key: k, bytes }) => ({ ...entityKey(namespace, k), v: { B: bytes } })));
     }
+    await this.writeProjections(commit.consumer, commit.checkpoint.projections);
     await this.idWindow(commit.consumer).write(commit.checkpoint.recentIds, async () => (await this.consumerItems(commit.consumer)).chunks.map((item) => item['sk']!.S!));
     await inParallel(positions, parallelWrites, ([position, seq]) => writePosition(this.client, this.table, commit.consumer, position, fenceOf(position), seq));
   }
 
   async checkpoint(consumer: string): Promise<Checkpoint | undefined> {
-    const { positions, chunks } = await this.consumerItems(consumer);
+    const { positions, chunks, projections } = await this.consumerItems(consumer);
     if (chunks.length === 0 && positions.length === 0) return undefined;
     const checkpointed = frontier();
     for (const item of positions) checkpointed[item['sk']!.S!.slice(positionSort('').length)] = item['seq']!.S!;
-    return { frontier: checkpointed, recentIds: windowOf(chunks) };
+    const listed = projections?.['v']?.S;
+    return { frontier: checkpointed, recentIds: windowOf(chunks), ...(listed === undefined ? {} : { projections: JSON.parse(listed) as string[] }) };
   }
 
-  /** A consumer's checkpoint items: its positions (those with a seq) and its id window chunks. */
-  private async consumerItems(consumer: string): Promise<{ positions: Item[]; chunks: Item[] }> {
+  /** A consumer's checkpoint items: its positions (those with a seq), its id window chunks and its projection list. */
+  private async consumerItems(consumer: string): Promise<{ positions: Item[]; chunks: Item[]; projections: Item | undefined }> {
     const positions: Item[] = [];
     const chunks: Item[] = [];
+    let projections: Item | undefined;
     for await (const item of this.query(consumerPartition(consumer))) {
       const sk = item['sk']!.S!;
-      if (sk.startsWith(chunkPrefix)) chunks.push(item);
+      if (sk === projectionsSort) projections = item;
+      else if (sk.startsWith(chunkPrefix)) chunks.push(item);
       else if (item['seq']?.S !== undefined) positions.push(item);
     }
-    return { positions, chunks };
+    return { positions, chunks, projections };
+  }
+
+  /** The checkpoint's projection list, written when it changed (it seldom does), before the positions. */
+  private async writeProjections(consumer: string, projections: readonly string[] | undefined): Promise<void> {
+    if (projections === undefined) return;
+    const listed = JSON.stringify(projections);
+    if (this.projectionLists.get(consumer) === listed) return;
+    await this.client.send(new PutItemCommand({ TableName: this.table, Item: { ...key(consumerPartition(consumer), projectionsSort), v: { S: listed } } }));
+    this.projectionLists.set(consumer, listed);
   }
 
   private idWindow(consumer: string): IdWindowWriter {

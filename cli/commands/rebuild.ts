@@ -23,7 +23,7 @@ interface RebuildFlags {
   data: string;
   workers: number;
   consumer?: string;
-  projection: string[];
+  projection?: string[];
   thenLive?: boolean;
   skipBad?: boolean;
   s3Endpoint?: string;
@@ -41,7 +41,7 @@ export function rebuildCommand(): Command {
     .requiredOption('--data <dir>', 'data directory whose state is rebuilt (it may be served meanwhile)')
     .option('--workers <n>', 'worker threads folding shards in parallel', integerOption('--workers', 1, 64), 2)
     .option('--consumer <name>', "the consumer to rebuild (default: the domain's)")
-    .option('--projection <name>', "rebuild only this projection, the others staying as they are (repeatable; default: all the consumer's)", (name: string, names: string[]) => [...names, name], [])
+    .option('--projection <name>', "rebuild only this projection, the others staying as they are (repeatable; default: all the consumer's)", (name: string, names: string[] | undefined) => [...(names ?? []), name])
     .option('--then-live', "then fold what the data directory's ledger holds past the archive's end")
     .option('--skip-bad', 'report a bad segment and go on, rather than stop')
     .addOption(domainOption())
@@ -58,7 +58,7 @@ export function rebuildCommand(): Command {
       if (consumer !== domain.consumer) {
         throw new FoldlineError('bad_option', `the ${domain.name} domain has no consumer ${JSON.stringify(consumer)}; its consumer is ${JSON.stringify(domain.consumer)}`);
       }
-      const projections = chosenProjections(domain, options.projection);
+      const projections = chosenProjections(domain, options.projection ?? []);
       const ledgerPath = join(options.data, 'ledger');
       if (options.thenLive && !existsSync(ledgerPath)) throw new FoldlineError('no_data_dir', `--then-live: no ledger at ${options.data}`);
       const storage = storageRefOf(options.archive, s3Flags(options));

@@ -190,6 +190,17 @@ export function stateStoreContract(name: string, setup: StoreSetup, capabilities
       expect(text(await store.checkpoint('two'))).toBe(text(checkpointOf('7')));
     });
 
+    it('keeps the projections a checkpoint lists, the latest committed (across a reopen, when durable)', async () => {
+      await store.commit(commitOf('one', [], { ...checkpointOf('3'), projections: ['a'] }));
+      await store.commit(commitOf('two', [], checkpointOf('5')));
+      await store.commit(commitOf('one', [], { ...checkpointOf('4'), projections: ['a', 'b'] }));
+      await store.commit(commitOf('one', [], { ...checkpointOf('6'), projections: ['a', 'b'] }));
+      if (fixture.reopen) store = await fixture.reopen();
+      expect((await store.checkpoint('one'))?.projections).toEqual(['a', 'b']);
+      expect((await store.checkpoint('one'))?.frontier).toEqual(checkpointOf('6').frontier);
+      expect((await store.checkpoint('two'))?.projections).toBeUndefined();
+    });
+
     it('lists dead letters per consumer in ledger order, one per position, projection and key', async () => {
       await store.commit(commitOf('c', [], checkpointOf('1'), [letter('c', 'orders/1', '10'), letter('c', 'orders/1', '9')]));
       await store.commit(commitOf('d', [], checkpointOf('1'), [letter('d', 'orders/0', '1')]));
