@@ -35,6 +35,11 @@ export async function clearStaging(dataDir: string): Promise<void> {
   await mkdir(join(dataDir, stagingName), { recursive: true });
 }
 
+/** Whether a complete staging store waits to be switched to. */
+export function stagingComplete(dataDir: string): boolean {
+  return existsSync(join(dataDir, stagingName, completeMark));
+}
+
 /** Marks the staging store complete: written last, once the store is closed. */
 export async function markStagingComplete(dataDir: string, summary: RebuiltSummary): Promise<void> {
   await writeFile(join(dataDir, stagingName, completeMark), `${JSON.stringify(summary)}\n`, { flush: true });
@@ -46,10 +51,9 @@ export async function markStagingComplete(dataDir: string, summary: RebuiltSumma
  * so no service has the store open.
  */
 export async function switchToRebuiltState(dataDir: string): Promise<boolean> {
+  if (!stagingComplete(dataDir)) return false;
   const staging = join(dataDir, stagingName);
-  const mark = join(staging, completeMark);
-  if (!existsSync(mark)) return false;
-  const summary = JSON.parse(await readFile(mark, 'utf8')) as RebuiltSummary;
+  const summary = JSON.parse(await readFile(join(staging, completeMark), 'utf8')) as RebuiltSummary;
   if (summary.some) await adoptRebuiltProjections(dataDir, summary.consumer, summary.some);
   else replaceStore(dataDir);
   rmSync(staging, { recursive: true, force: true });

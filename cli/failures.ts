@@ -38,6 +38,7 @@ const refusalsByCode: Readonly<Record<string, Refusal>> = {
   // Run time.
   port_in_use: { exitCode: exitCodes.runtime, hint: 'stop what listens there or give another --port' },
   locked: { exitCode: exitCodes.runtime, hint: 'stop that process or give another --data' },
+  rebuild_pending: { exitCode: exitCodes.runtime, hint: 'restart that service (SIGTERM, then foldline start) so that it switches to it, then rebuild again' },
   new_projection: { exitCode: exitCodes.usage, hint: 'fold it from the whole history first: foldline archive, then foldline rebuild --projection NAME (docs/operations.md)' },
   bad_archive: { exitCode: exitCodes.runtime, hint: 'give --skip-bad to report the bad parts and go on without them' },
   unreachable: { exitCode: exitCodes.runtime, hint: 'is a foldline server running there? check --url' },

@@ -56,6 +56,10 @@ describe('rebuild --then-live', () => {
     expect(rebuilt.stderr).toContain('restart it to switch to the rebuilt state');
     // Still serving from the old state meanwhile.
     expect(await servedViews(service, keys)).toEqual(servedBefore);
+    // Another rebuild meanwhile would throw away the one waiting: refused.
+    const again = await runFoldline(['rebuild', '--archive', archive, '--data', data, '--projection', 'product']);
+    expect(again.code).toBe(1);
+    expect(again.stderr.trim()).toBe(`foldline rebuild: ${data} holds an earlier rebuild that waits for the service there to restart; restart that service (SIGTERM, then foldline start) so that it switches to it, then rebuild again`);
     await service.close();
 
     service = await startOn(data);

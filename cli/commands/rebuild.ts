@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { attachLive } from '../../archive/attachLive.js';
 import { rebuildFromArchive, type RebuildResult } from '../../archive/rebuild.js';
-import { clearStaging, markStagingComplete, stagingPath, switchToRebuiltState } from '../../archive/staging.js';
+import { clearStaging, markStagingComplete, stagingComplete, stagingPath, switchToRebuiltState } from '../../archive/staging.js';
 import { openStorage, storageRefOf } from '../../archive/storageRef.js';
 import { readManifest } from '../../archive/archiver.js';
 import { FoldlineError } from '../../base/errors.js';
@@ -68,6 +68,10 @@ export function rebuildCommand(): Command {
       }
       if (projections.length < domain.projections.length && bare) {
         throw new FoldlineError('bad_option', `--projection: ${options.archive} holds no manifest (a bare export, or no archive): without ledger positions, some projections cannot join the others`);
+      }
+      // An earlier rebuild not switched to yet is not thrown away: switched to now, or this one refused.
+      if (stagingComplete(options.data) && !(await switchIfFree(options.data))) {
+        throw new FoldlineError('rebuild_pending', `${options.data} holds an earlier rebuild that waits for the service there to restart`);
       }
       await clearStaging(options.data);
       const store = new EmbeddedStore({ path: stagingPath(options.data) });
