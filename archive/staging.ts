@@ -1,7 +1,8 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { commonFrontier, frontier, parsePositionKey, type Frontier } from '../crdt/index.js';
+import { compareSeq, frontier, parsePositionKey, type Frontier } from '../crdt/index.js';
+import type { ProjectionDefinition } from '../projections/types.js';
 import { EmbeddedStore } from '../projections/embeddedStore.js';
 
 /*
@@ -21,7 +22,7 @@ export interface RebuiltSummary {
   consumer: string;
   checkpoint: Frontier | undefined;
   /** When not all were rebuilt: the projections rebuilt (the others stay as the live store holds them), and the streams they read. */
-  some?: { projections: readonly string[]; streams: readonly string[] };
+  some?: { projections: readonly string[]; streams: readonly string[] } | undefined;
 }
 
 /** The staging store's directory, beside the mark of completion. */
@@ -33,6 +34,12 @@ export function stagingPath(dataDir: string): string {
 export async function clearStaging(dataDir: string): Promise<void> {
   await rm(join(dataDir, stagingName), { recursive: true, force: true });
   await mkdir(join(dataDir, stagingName), { recursive: true });
+}
+
+/** What the mark says of a rebuild of `projections`, when they are some of the consumer's only. */
+export function someRebuilt(projections: readonly ProjectionDefinition[], all: readonly ProjectionDefinition[]): RebuiltSummary['some'] {
+  if (projections.length === all.length) return undefined;
+  return { projections: projections.map((definition) => definition.name), streams: [...new Set(projections.flatMap((definition) => definition.streams))] };
 }
 
 /** Whether a complete staging store waits to be switched to. */
@@ -99,13 +106,16 @@ async function adoptRebuiltProjections(dataDir: string, consumer: string, some: 
   }
 }
 
-/** The live checkpoint, lowered on the rebuilt streams to what the rebuilt checkpoint reflects too. */
+/**
+ * The live checkpoint, lowered on the rebuilt streams to what the rebuilt checkpoint reflects
+ * too (a position it lacks is folded again from the start).
+ */
 function foldAgainFrom(ours: Frontier, theirs: Frontier, rebuiltStreams: ReadonlySet<string>): Frontier {
-  const common = commonFrontier(ours, theirs);
   const from = frontier();
-  for (const position of Object.keys(ours)) {
-    if (!rebuiltStreams.has(parsePositionKey(position).stream)) from[position] = ours[position]!;
-    else if (common[position] !== undefined) from[position] = common[position];
+  for (const [position, seq] of Object.entries(ours)) {
+    const rebuilt = theirs[position];
+    if (!rebuiltStreams.has(parsePositionKey(position).stream)) from[position] = seq;
+    else if (rebuilt !== undefined) from[position] = compareSeq(seq, rebuilt) <= 0 ? seq : rebuilt;
   }
   return from;
 }

@@ -81,13 +81,3 @@ export function frontierHas(f: Frontier, position: string, seq: string): boolean
   const seen = f[position];
   return seen !== undefined && compareSeq(seq, seen) <= 0;
 }
-
-/** What both frontiers reflect: each position both hold, at the lower seq (one held by only one is reflected by neither). */
-export function commonFrontier(a: Frontier, b: Frontier): Frontier {
-  const common = frontier();
-  for (const position of Object.keys(a)) {
-    const other = b[position];
-    if (other !== undefined) common[position] = compareSeq(a[position]!, other) <= 0 ? a[position]! : other;
-  }
-  return common;
-}

@@ -16,8 +16,6 @@ export function refuseNewProjections(checkpoint: Checkpoint | undefined, project
   const late = projections.filter((definition) => !listed.includes(definition.name) && folded.some((position) => definition.streams.includes(parsePositionKey(position).stream)));
   if (late.length === 0) return;
   const names = late.map((definition) => JSON.stringify(definition.name)).join(', ');
-  throw new FoldlineError(
-    'new_projection',
-    `${late.length === 1 ? 'projection' : 'projections'} ${names} ${late.length === 1 ? 'is' : 'are'} new to consumer ${JSON.stringify(consumer)}, which has folded events of ${late.length === 1 ? 'its' : 'their'} streams already: folded on from here, ${late.length === 1 ? 'its' : 'their'} states would miss those`,
-  );
+  const [projection, is, its] = late.length === 1 ? ['projection', 'is', 'its'] : ['projections', 'are', 'their'];
+  throw new FoldlineError('new_projection', `${projection} ${names} ${is} new to consumer ${JSON.stringify(consumer)}, which has folded events of ${its} streams already: folded on from here, ${its} states would miss those`);
 }

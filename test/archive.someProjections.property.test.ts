@@ -7,7 +7,7 @@ import { archiveLedger } from '../archive/archiver.js';
 import { attachLive } from '../archive/attachLive.js';
 import { DirStorage } from '../archive/dirStorage.js';
 import { rebuildFromArchive } from '../archive/rebuild.js';
-import { clearStaging, markStagingComplete, stagingPath, switchToRebuiltState } from '../archive/staging.js';
+import { clearStaging, markStagingComplete, someRebuilt, stagingPath, switchToRebuiltState } from '../archive/staging.js';
 import type { Ledger } from '../ledger/types.js';
 import { EmbeddedStore } from '../projections/embeddedStore.js';
 import type { ProjectionDefinition } from '../projections/types.js';
@@ -62,7 +62,7 @@ async function rebuildSome(ledger: Ledger, archive: string, data: string, chosen
     if (thenLive) await attachLive({ ledger, store, projections: chosen, consumer, idWindow: 0 });
     checkpoint = (await store.checkpoint(consumer))?.frontier;
   });
-  await markStagingComplete(data, { consumer, checkpoint, some: { projections: chosen.map((definition) => definition.name), streams: [...new Set(chosen.flatMap((definition) => definition.streams))] } });
+  await markStagingComplete(data, { consumer, checkpoint, some: someRebuilt(chosen, retailProjections) });
 }
 
 describe('rebuilding some projections while the others stay', () => {

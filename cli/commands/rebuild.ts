@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { attachLive } from '../../archive/attachLive.js';
 import { rebuildFromArchive, type RebuildResult } from '../../archive/rebuild.js';
-import { clearStaging, markStagingComplete, stagingComplete, stagingPath, switchToRebuiltState } from '../../archive/staging.js';
+import { clearStaging, markStagingComplete, someRebuilt, stagingComplete, stagingPath, switchToRebuiltState } from '../../archive/staging.js';
 import { openStorage, storageRefOf } from '../../archive/storageRef.js';
 import { readManifest } from '../../archive/archiver.js';
 import { FoldlineError } from '../../base/errors.js';
@@ -59,6 +59,7 @@ export function rebuildCommand(): Command {
         throw new FoldlineError('bad_option', `the ${domain.name} domain has no consumer ${JSON.stringify(consumer)}; its consumer is ${JSON.stringify(domain.consumer)}`);
       }
       const projections = chosenProjections(domain, options.projection ?? []);
+      const some = someRebuilt(projections, domain.projections);
       const ledgerPath = join(options.data, 'ledger');
       if (options.thenLive && !existsSync(ledgerPath)) throw new FoldlineError('no_data_dir', `--then-live: no ledger at ${options.data}`);
       const storage = storageRefOf(options.archive, s3Flags(options));
@@ -66,7 +67,7 @@ export function rebuildCommand(): Command {
       if (options.thenLive && bare) {
         throw new FoldlineError('bad_option', `--then-live: ${options.archive} holds no manifest (a bare export, or no archive): no ledger positions to go on from`);
       }
-      if (projections.length < domain.projections.length && bare) {
+      if (some && bare) {
         throw new FoldlineError('bad_option', `--projection: ${options.archive} holds no manifest (a bare export, or no archive): without ledger positions, some projections cannot join the others`);
       }
       // An earlier rebuild not switched to yet is not thrown away: switched to now, or this one refused.
@@ -105,8 +106,7 @@ export function rebuildCommand(): Command {
       } finally {
         await store.close();
       }
-      const some = projections.length < domain.projections.length ? { projections: projections.map((definition) => definition.name), streams: [...new Set(projections.flatMap((definition) => definition.streams))] } : undefined;
-      await markStagingComplete(options.data, { consumer, checkpoint, ...(some ? { some } : {}) });
+      await markStagingComplete(options.data, { consumer, checkpoint, some });
       const switched = await switchIfFree(options.data);
       process.stdout.write(`${JSON.stringify({ records: result.records, entities: result.entities, checkpoint, ...(some ? { projections: some.projections } : {}), bad: result.bad, switched })}\n`);
       if (!switched) process.stderr.write(`rebuild: a service holds ${options.data}; restart it to switch to the rebuilt state\n`);
